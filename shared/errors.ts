@@ -1,0 +1,148 @@
+/**
+ * Typed errors. Every error says whether retrying can help (`retryable`) and carries a stable `code`.
+ * Messages never contain secrets or payloads.
+ */
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+export class IocStreamError extends Error {
+  override name = 'IocStreamError';
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, retryable: boolean, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** One or more configuration problems; `problems` lists each with the variable it concerns. */
+export class ConfigError extends IocStreamError {
+  override name = 'ConfigError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, false);
+    this.problems = problems;
+  }
+}
+
+/** The GTI API key could not be obtained. */
+export class SecretError extends IocStreamError {
+  override name = 'SecretError';
+  constructor(message: string, retryable: boolean, options: ErrorOptions = {}) {
+    super('SECRET_UNAVAILABLE', message, retryable, options);
+  }
+}
+
+/** A GTI / VirusTotal API call failed. `vtCode` is the API's error code (e.g. WrongCredentialsError). */
+export class GtiApiError extends IocStreamError {
+  override name = 'GtiApiError';
+  readonly status: number | undefined;
+  readonly vtCode: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    fields: { status?: number; vtCode?: string; retryable: boolean; retryAfterMs?: number },
+    options: ErrorOptions = {},
+  ) {
+    super('GTI_API_ERROR', message, fields.retryable, options);
+    this.status = fields.status;
+    this.vtCode = fields.vtCode;
+    this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+interface ChronicleErrorFields {
+  status?: number;
+  rpcStatus?: string;
+  retryAfterMs?: number;
+}
+
+/** Base of Chronicle logs:import failures. */
+export class ChronicleError extends IocStreamError {
+  override name = 'ChronicleError';
+  readonly status: number | undefined;
+  readonly rpcStatus: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    retryable: boolean,
+    fields: ChronicleErrorFields,
+    options: ErrorOptions = {},
+  ) {
+    super(code, message, retryable, options);
+    this.status = fields.status;
+    this.rpcStatus = fields.rpcStatus;
+    this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+/** 429, 5xx, timeouts, network errors: send the same request again later. */
+export class ChronicleRetryableError extends ChronicleError {
+  override name = 'ChronicleRetryableError';
+  constructor(message: string, fields: ChronicleErrorFields, options: ErrorOptions = {}) {
+    super('CHRONICLE_RETRYABLE', message, true, fields, options);
+  }
+}
+
+/** 413: the request is too large; split the chunk in two and send the halves. */
+export class ChronicleTooLargeError extends ChronicleError {
+  override name = 'ChronicleTooLargeError';
+  constructor(message: string, fields: ChronicleErrorFields, options: ErrorOptions = {}) {
+    super('CHRONICLE_TOO_LARGE', message, false, fields, options);
+  }
+}
+
+/** 400, 401, 403, 404: retrying the same request cannot help; a human must fix something. */
+export class ChroniclePermanentError extends ChronicleError {
+  override name = 'ChroniclePermanentError';
+  constructor(message: string, fields: ChronicleErrorFields, options: ErrorOptions = {}) {
+    super('CHRONICLE_PERMANENT', message, false, fields, options);
+  }
+}
+
+/** A notification cannot fit in one request even reduced to its descriptor. */
+export class OversizeError extends IocStreamError {
+  override name = 'OversizeError';
+  readonly notificationId: string;
+  constructor(notificationId: string, bytes: number, limit: number) {
+    super(
+      'NOTIFICATION_TOO_LARGE',
+      `Notification ${notificationId} needs ${bytes} bytes even after trimming; CHUNK_MAX_BYTES is ${limit}`,
+      false,
+    );
+    this.notificationId = notificationId;
+  }
+}
+
+/** A message or payload does not have the expected shape. */
+export class ValidationError extends IocStreamError {
+  override name = 'ValidationError';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('INVALID_INPUT', message, false, options);
+  }
+}
+
+/** Checkpoint / lease store failures. */
+export class CheckpointError extends IocStreamError {
+  override name = 'CheckpointError';
+  constructor(message: string, retryable: boolean, options: ErrorOptions = {}) {
+    super('CHECKPOINT_ERROR', message, retryable, options);
+  }
+}
+
+/** One-line description of any thrown value, safe for logs (no stack, no payload). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof IocStreamError ? error.retryable : false;
+}
