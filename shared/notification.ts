@@ -1,0 +1,54 @@
+/** The IOC Stream notification as GTI returns it in `GET /ioc_stream` `data[]`. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface NotificationSource {
+  type?: string;
+  id?: string;
+  label?: string;
+}
+
+export interface ContextAttributes {
+  notification_id: string;
+  notification_date: number;
+  origin?: string;
+  sources?: NotificationSource[];
+  tags?: string[];
+  hunting_info?: JsonObject | null;
+  [key: string]: JsonValue | NotificationSource[] | undefined;
+}
+
+export interface Notification {
+  type: string;
+  id: string;
+  links?: { self?: string };
+  attributes?: JsonObject;
+  context_attributes: ContextAttributes;
+  [key: string]: unknown;
+}
+
+/** Light shape check for one page item; returns a reason when the item cannot be processed. */
+export function notificationProblem(item: unknown): string | undefined {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return 'item is not an object';
+  const record = item as Record<string, unknown>;
+  if (typeof record.type !== 'string') return 'item has no string "type"';
+  if (typeof record.id !== 'string') return 'item has no string "id"';
+  const ctx = record.context_attributes;
+  if (ctx === null || typeof ctx !== 'object') return `item ${record.id} has no context_attributes`;
+  const c = ctx as Record<string, unknown>;
+  if (typeof c.notification_id !== 'string' || c.notification_id === '') {
+    return `item ${record.id} has no context_attributes.notification_id`;
+  }
+  if (typeof c.notification_date !== 'number' || !Number.isFinite(c.notification_date)) {
+    return `notification ${c.notification_id} has no numeric context_attributes.notification_date`;
+  }
+  return undefined;
+}
+
+export function notificationId(n: Notification): string {
+  return n.context_attributes.notification_id;
+}
+
+export function notificationDate(n: Notification): number {
+  return n.context_attributes.notification_date;
+}
