@@ -258,6 +258,7 @@ export interface Config {
     readonly apiKey: Secret | undefined;
     readonly secretName: string | undefined;
     readonly secretVersion: string;
+    readonly secretManagerEndpoint: string | undefined;
     readonly baseUrl: string;
     readonly filters: string;
     readonly order: 'date+' | 'date-';
@@ -486,6 +487,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       apiKey: apiKeyRaw === undefined ? undefined : new Secret(apiKeyRaw),
       secretName,
       secretVersion,
+      secretManagerEndpoint:
+        get('SECRET_MANAGER_API_ENDPOINT') === undefined ? undefined : url('SECRET_MANAGER_API_ENDPOINT', ''),
       baseUrl: url('VT_API_BASE_URL', 'https://www.virustotal.com/api/v3'),
       filters: filters.trim().split(/\s+/).filter(Boolean).join(' '),
       order,

@@ -1,0 +1,167 @@
+/**
+ * `ioc-stream sync`: fetch → clean → chunk → send, inline. With no GTI key configured it runs
+ * against the bundled GTI simulator (demo data); with no Chronicle configured it writes to the
+ * local sink under OUTPUT_DIR. It says which at startup.
+ */
+import { parseArgs } from 'node:util';
+import { FileCheckpointStore } from '../shared/checkpoint.js';
+import { chronicleTarget, createChronicleClient, type LogImporter } from '../shared/chronicle_client.js';
+import { type Config, loadConfig } from '../shared/config.js';
+import { createAccessTokenProvider } from '../shared/google_auth.js';
+import { createGtiClient } from '../shared/gti_client.js';
+import { createLocalSink } from '../shared/local_sink.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { Secret } from '../shared/redact.js';
+import { retryPolicy } from '../shared/retry_config.js';
+import { createApiKeyProvider } from '../shared/secret.js';
+import { runSync } from '../shared/sync.js';
+import type { CliCommand, CliContext } from './context.js';
+import { createProgress } from './progress.js';
+
+const USAGE = `Usage: ioc-stream sync [--config FILE] [--quiet] [--json] [--concurrency N]
+
+Fetches new IOC Stream notifications since the checkpoint and imports them into Chronicle.
+  --config FILE     YAML file with configuration keys (environment variables override it)
+  --quiet           no progress, only warnings, errors and the summary
+  --json            JSON log lines (LOG_FORMAT=json) and a JSON summary on stdout
+  --concurrency N   chunks sent to Chronicle at once (CHRONICLE_CONCURRENCY)`;
+
+interface GtiSource {
+  gti: ReturnType<typeof createGtiClient>;
+  initialStartSeconds: number | undefined;
+  description: string;
+  close: () => Promise<void>;
+}
+
+async function gtiSource(config: Config, logger: Logger): Promise<GtiSource> {
+  const retry = retryPolicy(config);
+  const onRetry = (info: {
+    attempt: number;
+    delayMs: number;
+    status: number | undefined;
+    code: string | undefined;
+  }) => logger.warn('GTI request failed; retrying', info);
+  if (config.gti.apiKey !== undefined || config.gti.secretName !== undefined) {
+    const apiKey = createApiKeyProvider(config);
+    return {
+      gti: createGtiClient({
+        baseUrl: config.gti.baseUrl,
+        apiKey,
+        timeoutMs: config.http.timeoutMs,
+        retry,
+        onRetry,
+      }),
+      initialStartSeconds: undefined,
+      description: `GTI ${config.gti.baseUrl}`,
+      close: async () => undefined,
+    };
+  }
+  const { startGtiSimulator } = await import('../sim/gti_simulator.js');
+  const { demoDataset } = await import('../sim/dataset.js');
+  const dataset = demoDataset();
+  const key = new Secret(`demo-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`);
+  const sim = await startGtiSimulator({ dataset, apiKey: key.reveal() });
+  return {
+    gti: createGtiClient({
+      baseUrl: sim.baseUrl,
+      apiKey: async () => key,
+      timeoutMs: config.http.timeoutMs,
+      retry,
+      onRetry,
+    }),
+    initialStartSeconds: dataset.size > 0 ? dataset.dateOf(0) - 1 : 0,
+    description: `bundled GTI simulator with ${dataset.size} demo notifications (${sim.baseUrl})`,
+    close: () => sim.close(),
+  };
+}
+
+function importer(config: Config): LogImporter {
+  if (config.chronicle.customerId === undefined) return createLocalSink(config.outputDir);
+  return createChronicleClient({
+    target: chronicleTarget(config),
+    getToken: createAccessTokenProvider(),
+    timeoutMs: config.http.timeoutMs,
+  });
+}
+
+export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    ctx.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const env = { ...ctx.env };
+  if (values.json) env.LOG_FORMAT = 'json';
+  if (values.concurrency !== undefined) env.CHRONICLE_CONCURRENCY = values.concurrency;
+  const config = loadConfig(env, values.config === undefined ? {} : { configFile: values.config });
+  const logger = createLogger({
+    level: values.quiet && config.log.level !== 'error' ? 'warn' : config.log.level,
+    format: config.log.format,
+    sink: ctx.stderr,
+    fields: { command: 'sync' },
+  });
+
+  const source = await gtiSource(config, logger);
+  const demo = source.initialStartSeconds !== undefined;
+  try {
+    const sink = importer(config);
+    const store = new FileCheckpointStore(
+      demo ? `${config.outputDir}/demo-checkpoint.json` : config.checkpointFile,
+    );
+    logger.info(demo ? 'mode: demo (no GTI key configured)' : 'mode: live', {
+      source: source.description,
+      destination: sink.target,
+      checkpoint: store.description,
+    });
+    let stop = false;
+    const onAbort = () => {
+      stop = true;
+      logger.warn('stop requested: finishing the current page, then saving the checkpoint');
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const progress = createProgress(ctx.stderr, !values.quiet && config.log.format === 'text');
+    const summary = await runSync({
+      config,
+      logger,
+      gti: source.gti,
+      importer: sink,
+      store,
+      retry: retryPolicy(config),
+      ...(source.initialStartSeconds !== undefined
+        ? { initialStartSeconds: source.initialStartSeconds }
+        : {}),
+      stopRequested: () => stop,
+      onProgress: (s) => progress.update(s),
+    }).finally(() => {
+      progress.done();
+      ctx.signal.removeEventListener('abort', onAbort);
+    });
+    logger.info('sync finished', { ...summary, event: 'sync_run' });
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify({ ...summary, destination: sink.target })}\n`);
+    } else {
+      ctx.stdout.write(
+        `${summary.notifications} notifications in ${summary.chunks} chunks (${(summary.bytes / 1e6).toFixed(2)} MB, ` +
+          `${summary.trimmed} trimmed, ${summary.duplicates} duplicates skipped) sent to ${sink.target} in ${summary.seconds.toFixed(2)} s\n`,
+      );
+      if (summary.notifications === 0 && demo) {
+        ctx.stdout.write(
+          `Nothing new since the checkpoint; delete ${config.outputDir}/ to run the demo from the start.\n`,
+        );
+      }
+    }
+    return 0;
+  } finally {
+    await source.close();
+  }
+};

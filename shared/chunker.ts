@@ -1,0 +1,72 @@
+/**
+ * Streaming chunker: prepared entries in, logs:import request bodies out. Each chunk's size is the
+ * exact UTF-8 byte length of the body that will be sent, and never exceeds the limit.
+ */
+import type { PreparedEntry, RequestEnvelope } from './log_entries.js';
+
+export interface Chunk {
+  /** 1-based position in this run. */
+  readonly seq: number;
+  /** The exact request body. */
+  readonly body: string;
+  readonly bytes: number;
+  readonly ids: readonly string[];
+  /** notification_date of each entry, same order as ids. */
+  readonly dates: readonly number[];
+  readonly newestDate: number;
+  readonly trimmedCount: number;
+}
+
+export function assembleChunk(
+  seq: number,
+  entries: readonly PreparedEntry[],
+  envelope: RequestEnvelope,
+): Chunk {
+  const body = envelope.prefix + entries.map((e) => e.json).join(',') + envelope.suffix;
+  let newest = Number.NEGATIVE_INFINITY;
+  let trimmedCount = 0;
+  for (const e of entries) {
+    if (e.date > newest) newest = e.date;
+    if (e.trimmed.length > 0) trimmedCount += 1;
+  }
+  return {
+    seq,
+    body,
+    bytes: Buffer.byteLength(body),
+    ids: entries.map((e) => e.id),
+    dates: entries.map((e) => e.date),
+    newestDate: newest,
+    trimmedCount,
+  };
+}
+
+/** Groups entries greedily, in order, into chunks of at most `maxBytes`. */
+export async function* chunkEntries(
+  entries: AsyncIterable<PreparedEntry> | Iterable<PreparedEntry>,
+  envelope: RequestEnvelope,
+  maxBytes: number,
+): AsyncGenerator<Chunk> {
+  let pending: PreparedEntry[] = [];
+  let size = envelope.overheadBytes;
+  let seq = 0;
+  for await (const entry of entries) {
+    const added = entry.bytes + (pending.length > 0 ? 1 : 0);
+    if (pending.length > 0 && size + added > maxBytes) {
+      seq += 1;
+      yield assembleChunk(seq, pending, envelope);
+      pending = [];
+      size = envelope.overheadBytes;
+    }
+    if (envelope.overheadBytes + entry.bytes > maxBytes) {
+      throw new RangeError(
+        `entry ${entry.id} (${entry.bytes} bytes) cannot fit in a ${maxBytes}-byte request`,
+      );
+    }
+    size += entry.bytes + (pending.length > 0 ? 1 : 0);
+    pending.push(entry);
+  }
+  if (pending.length > 0) {
+    seq += 1;
+    yield assembleChunk(seq, pending, envelope);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
+ * holds the whole result set; the next page is requested while the caller works on the current
+ * one (at most one request in flight per cursor). Retries 429/5xx/network errors with backoff and
+ * jitter, honouring Retry-After; 400/401/403/404 fail at once with the API's error code. Errors
+ * never carry the API key or the request headers.
+ */
+import got, { type Got } from 'got';
+import { GtiApiError } from './errors.js';
+import type { Secret } from './redact.js';
+import { redact } from './redact.js';
+import { parseRetryAfter, type RetryPolicy, withRetry } from './retry.js';
+
+export interface GtiClientOptions {
+  readonly baseUrl: string;
+  readonly apiKey: () => Promise<Secret>;
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly onRetry?: (info: {
+    attempt: number;
+    delayMs: number;
+    status: number | undefined;
+    code: string | undefined;
+  }) => void;
+}
+
+export interface IocStreamQuery {
+  /** Filter terms, space separated (the date term included by the caller). */
+  readonly filter: string;
+  readonly order: 'date+' | 'date-';
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  readonly descriptorsOnly?: boolean;
+}
+
+export interface IocStreamPage {
+  readonly items: readonly unknown[];
+  /** Cursor of the next page; undefined on the last page. */
+  readonly nextCursor: string | undefined;
+  /** meta.count when the API gives it. */
+  readonly count: number | undefined;
+  readonly bytes: number;
+  readonly elapsedMs: number;
+}
+
+export interface GtiClient {
+  pages(query: IocStreamQuery, signal?: AbortSignal): AsyncGenerator<IocStreamPage>;
+  fetchPage(query: IocStreamQuery, signal?: AbortSignal): Promise<IocStreamPage>;
+}
+
+const PERMANENT = new Set([400, 401, 403, 404]);
+
+/** Formats unix seconds as the ioc_stream date filter value (UTC, second precision). */
+export function gtiDate(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
+}
+
+export function createGtiClient(options: GtiClientOptions): GtiClient {
+  let http: Got | undefined;
+  const client = (): Got => {
+    http ??= got.extend({
+      prefixUrl: `${options.baseUrl}/`,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+      timeout: { request: options.timeoutMs },
+      headers: { accept: 'application/json', 'user-agent': 'ioc-stream-to-secops' },
+    });
+    return http;
+  };
+
+  const attempt = async (query: IocStreamQuery, signal: AbortSignal | undefined): Promise<IocStreamPage> => {
+    const key = await options.apiKey();
+    const searchParams: Record<string, string> = { order: query.order, limit: String(query.limit) };
+    if (query.filter !== '') searchParams.filter = query.filter;
+    if (query.cursor !== undefined) searchParams.cursor = query.cursor;
+    if (query.descriptorsOnly) searchParams.descriptors_only = 'true';
+    const started = performance.now();
+    let response: {
+      statusCode: number;
+      body: string;
+      headers: Record<string, string | string[] | undefined>;
+    };
+    try {
+      response = await client().get('ioc_stream', {
+        searchParams,
+        headers: { 'x-apikey': key.reveal() },
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      // got's errors carry the request options (and so the x-apikey header): keep only the code.
+      const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
+      const message = redact(error instanceof Error ? error.message : String(error));
+      throw new GtiApiError(`GTI request failed (${code}): ${message}`, {
+        retryable: code !== 'ERR_ABORTED',
+      });
+    }
+    const status = response.statusCode;
+    if (status !== 200) throw apiError(status, response.body, response.headers['retry-after']);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body);
+    } catch {
+      throw new GtiApiError('GTI answered 200 with a body that is not JSON', { status, retryable: true });
+    }
+    const page = parsed as {
+      data?: unknown;
+      meta?: { cursor?: unknown; count?: unknown };
+      links?: { next?: unknown };
+    };
+    if (!Array.isArray(page.data)) {
+      throw new GtiApiError('GTI answered 200 without a data array', { status, retryable: true });
+    }
+    const cursor =
+      typeof page.meta?.cursor === 'string' && page.meta.cursor !== '' ? page.meta.cursor : undefined;
+    const next = cursor ?? cursorFromLink(page.links?.next);
+    return {
+      items: page.data,
+      nextCursor: page.data.length === 0 ? undefined : next,
+      count: typeof page.meta?.count === 'number' ? page.meta.count : undefined,
+      bytes: Buffer.byteLength(response.body),
+      elapsedMs: performance.now() - started,
+    };
+  };
+
+  const fetchPage = (query: IocStreamQuery, signal?: AbortSignal): Promise<IocStreamPage> =>
+    withRetry(
+      () => attempt(query, signal),
+      options.retry,
+      (error) =>
+        error instanceof GtiApiError
+          ? { retryable: error.retryable, retryAfterMs: error.retryAfterMs }
+          : { retryable: false },
+      {
+        ...(signal ? { signal } : {}),
+        onRetry: ({ attempt: n, delayMs, error }) => {
+          const e = error instanceof GtiApiError ? error : undefined;
+          options.onRetry?.({ attempt: n, delayMs, status: e?.status, code: e?.vtCode });
+        },
+      },
+    );
+
+  return {
+    fetchPage,
+    async *pages(query, signal) {
+      let pending: Promise<IocStreamPage> | undefined = fetchPage(query, signal);
+      while (pending) {
+        const page: IocStreamPage = await pending;
+        // Ask for the next page now, so the network works while the caller processes this one.
+        pending =
+          page.nextCursor === undefined
+            ? undefined
+            : fetchPage({ ...query, cursor: page.nextCursor }, signal);
+        // A consumer that stops early must not leave an unhandled rejection behind.
+        pending?.catch(() => undefined);
+        yield page;
+      }
+    },
+  };
+}
+
+function cursorFromLink(link: unknown): string | undefined {
+  if (typeof link !== 'string' || link === '') return undefined;
+  try {
+    return new URL(link).searchParams.get('cursor') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
+  let vtCode: string | undefined;
+  let message = body.slice(0, 300);
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof parsed.error?.code === 'string') vtCode = parsed.error.code;
+    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): keep the start of the text.
+  }
+  const retryable = !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
+  const hint =
+    status === 401
+      ? ' (check the GTI API key)'
+      : status === 403
+        ? ' (the key lacks access to the IOC Stream)'
+        : '';
+  return new GtiApiError(`GTI answered ${status}${vtCode ? ` ${vtCode}` : ''}: ${redact(message)}${hint}`, {
+    status,
+    ...(vtCode ? { vtCode } : {}),
+    retryable,
+    ...(retryable ? { retryAfterMs: parseRetryAfter(retryAfter) } : {}),
+  });
+}

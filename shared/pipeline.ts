@@ -1,0 +1,169 @@
+/**
+ * One fetch run: GTI pages → de-duplicate → clean → entries → chunks → deliver, with the
+ * checkpoint advanced over delivered chunks. The standalone `sync` delivers to Chronicle (or the
+ * local sink); the cloud fetcher delivers by publishing to Pub/Sub. Same code path for both.
+ */
+import { type Checkpoint, Deduplicator, queryStart, WatermarkTracker } from './checkpoint.js';
+import { type Chunk, chunkEntries } from './chunker.js';
+import { ValidationError } from './errors.js';
+import { type GtiClient, gtiDate } from './gti_client.js';
+import type { EntryBuilder, PreparedEntry, RequestEnvelope } from './log_entries.js';
+import { type Notification, notificationProblem } from './notification.js';
+
+export interface RunStats {
+  pages: number;
+  fetched: number;
+  duplicates: number;
+  notifications: number;
+  chunks: number;
+  chunksDelivered: number;
+  bytes: number;
+  trimmed: number;
+  /** meta.count of the first page when GTI gives it (a hint for ETA). */
+  expected: number | undefined;
+  /** Time spent in our own code (cleaning, entries, chunking), ms. */
+  processingMs: number;
+}
+
+export interface RunOptions {
+  readonly gti: GtiClient;
+  readonly filters: string;
+  readonly order: 'date+' | 'date-';
+  readonly limit: number;
+  readonly checkpoint: Checkpoint | undefined;
+  readonly initialStartSeconds: number;
+  readonly entries: EntryBuilder;
+  readonly envelope: RequestEnvelope;
+  readonly chunkMaxBytes: number;
+  /** Delivers one chunk; resolves when it is safely handed over (imported, or published). */
+  readonly deliver: (chunk: Chunk) => Promise<void>;
+  /** Chunks delivered at once. */
+  readonly concurrency: number;
+  readonly saveCheckpoint: (checkpoint: Checkpoint) => Promise<void>;
+  /** Checked at each page boundary: true = stop here, flush and save (time budget). */
+  readonly shouldStop?: () => boolean;
+  readonly onProgress?: (stats: Readonly<RunStats>) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunResult {
+  readonly stats: Readonly<RunStats>;
+  /** True when the run stopped early at a page boundary with more pages left. */
+  readonly stoppedEarly: boolean;
+  readonly checkpoint: Checkpoint | undefined;
+}
+
+export function buildFilter(filters: string, startSeconds: number): string {
+  return [`date:${gtiDate(startSeconds)}+`, filters].filter((t) => t !== '').join(' ');
+}
+
+export async function runFetch(options: RunOptions): Promise<RunResult> {
+  const stats: RunStats = {
+    pages: 0,
+    fetched: 0,
+    duplicates: 0,
+    notifications: 0,
+    chunks: 0,
+    chunksDelivered: 0,
+    bytes: 0,
+    trimmed: 0,
+    expected: undefined,
+    processingMs: 0,
+  };
+  const dedup = new Deduplicator(options.checkpoint);
+  const tracker = new WatermarkTracker(options.checkpoint);
+  const incremental = options.order === 'date+';
+  let stoppedEarly = false;
+
+  const query = {
+    filter: buildFilter(options.filters, queryStart(options.checkpoint, options.initialStartSeconds)),
+    order: options.order,
+    limit: options.limit,
+  };
+
+  async function* entriesFromPages(): AsyncGenerator<PreparedEntry> {
+    for await (const page of options.gti.pages(query, options.signal)) {
+      stats.pages += 1;
+      if (stats.pages === 1) stats.expected = page.count;
+      const started = performance.now();
+      const ready: PreparedEntry[] = [];
+      for (const item of page.items) {
+        stats.fetched += 1;
+        const problem = notificationProblem(item);
+        if (problem !== undefined)
+          throw new ValidationError(`GTI returned an unusable notification: ${problem}`);
+        const n = item as Notification;
+        if (!dedup.accept(n.context_attributes.notification_id, n.context_attributes.notification_date))
+          continue;
+        const entry = options.entries.build(n);
+        stats.notifications += 1;
+        if (entry.trimmed.length > 0) stats.trimmed += 1;
+        ready.push(entry);
+      }
+      stats.duplicates = dedup.skipped;
+      stats.processingMs += performance.now() - started;
+      yield* ready;
+      options.onProgress?.(stats);
+      if (page.nextCursor !== undefined && options.shouldStop?.()) {
+        stoppedEarly = true;
+        return;
+      }
+    }
+  }
+
+  // Deliveries run concurrently; checkpoint saves run one at a time, newest wins.
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  let latest: Checkpoint | undefined;
+  const save = (mark: Checkpoint): void => {
+    latest = mark;
+    saving = saving.then(async () => {
+      if (latest === undefined) return;
+      const toSave = latest;
+      latest = undefined;
+      await options.saveCheckpoint(toSave);
+    });
+    saving.catch(() => undefined);
+  };
+
+  const start = (chunk: Chunk): void => {
+    const task = options
+      .deliver(chunk)
+      .then(() => {
+        stats.chunksDelivered += 1;
+        const mark = tracker.delivered(chunk.seq, chunk.ids, chunk.dates);
+        if (mark !== undefined && incremental) save(mark);
+        options.onProgress?.(stats);
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
+  try {
+    const chunkStarted = () => performance.now();
+    let t = chunkStarted();
+    for await (const chunk of chunkEntries(entriesFromPages(), options.envelope, options.chunkMaxBytes)) {
+      stats.processingMs += performance.now() - t;
+      stats.chunks += 1;
+      stats.bytes += chunk.bytes;
+      start(chunk);
+      while (inFlight.size >= options.concurrency && failure === undefined) await Promise.race(inFlight);
+      if (failure !== undefined) break;
+      t = chunkStarted();
+    }
+  } catch (error) {
+    failure ??= { error };
+  }
+  await Promise.all(inFlight);
+  await saving;
+  if (failure === undefined && !incremental && tracker.mark !== undefined) {
+    // Newest first: only a complete run may move the mark.
+    await options.saveCheckpoint(tracker.mark);
+  }
+  if (failure !== undefined) throw failure.error;
+  return { stats, stoppedEarly, checkpoint: tracker.mark };
+}
