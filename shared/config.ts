@@ -7,7 +7,7 @@
  * and returns a frozen, typed object, or throws one ConfigError listing every problem.
  */
 import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 import { ConfigError } from './errors.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { Secret } from './redact.js';
@@ -342,7 +342,7 @@ function readYaml(path: string, problems: string[]): Record<string, string> {
   }
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text);
   } catch (error) {
     problems.push(`CONFIG_FILE: ${path} is not valid YAML (${(error as Error).message.split('\n')[0]})`);
     return {};
