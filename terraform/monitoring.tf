@@ -1,0 +1,369 @@
+# Log-based metrics, a dashboard and alert policies.
+#
+# Log contract (the functions log one structured JSON line per invocation; Cloud Logging stores
+# it as jsonPayload):
+#   fetcher  message "fetch run finished"  event "fetch_run"        notifications, chunks, trimmed,
+#            outcome = ok | continued | lease_held | failed
+#   sender   message "chunk processed"     event "chunk_processed"  entries, bytes,
+#            outcome = sent | split | dead_lettered | retry
+# 2nd gen functions log as their Cloud Run service (resource.type cloud_run_revision).
+
+locals {
+  fetcher_service = "${local.prefix}-fetcher"
+  sender_service  = "${local.prefix}-sender"
+
+  fetch_run_filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.fetcher_service}\" AND jsonPayload.event=\"fetch_run\""
+  chunk_processed_filter = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.sender_service}\" AND jsonPayload.event=\"chunk_processed\""
+
+  metric_type = {
+    fetch_runs            = "logging.googleapis.com/user/${local.metric_prefix}_fetch_runs"
+    notifications_fetched = "logging.googleapis.com/user/${local.metric_prefix}_notifications_fetched"
+    entries_trimmed       = "logging.googleapis.com/user/${local.metric_prefix}_entries_trimmed"
+    chunks_processed      = "logging.googleapis.com/user/${local.metric_prefix}_chunks_processed"
+    chunks_sent           = "logging.googleapis.com/user/${local.metric_prefix}_chunks_sent"
+    chunks_dead_lettered  = "logging.googleapis.com/user/${local.metric_prefix}_chunks_dead_lettered"
+  }
+  # The same metrics as PromQL names (dashboard): the first "/" becomes ":", other specials "_".
+  promql_metric = { for k, v in local.metric_type : k => "logging_googleapis_com:user_${local.metric_prefix}_${k}" }
+
+  absent_window_seconds = min(82800, max(600, var.alerts.fetcher_missed_periods * local.schedule_period))
+}
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+resource "google_logging_metric" "fetch_runs" {
+  project     = var.project_id
+  name        = "${local.metric_prefix}_fetch_runs"
+  description = "Fetcher invocations by outcome (ok, continued, lease_held, failed)."
+  filter      = local.fetch_run_filter
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "IOC Stream fetch runs"
+
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "ok, continued, lease_held or failed"
+    }
+  }
+
+  label_extractors = {
+    outcome = "EXTRACT(jsonPayload.outcome)"
+  }
+}
+
+resource "google_logging_metric" "notifications_fetched" {
+  project         = var.project_id
+  name            = "${local.metric_prefix}_notifications_fetched"
+  description     = "Notifications fetched from GTI per fetcher invocation (sum = notifications fetched)."
+  filter          = local.fetch_run_filter
+  value_extractor = "EXTRACT(jsonPayload.notifications)"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "1"
+    display_name = "IOC Stream notifications fetched"
+  }
+
+  bucket_options {
+    exponential_buckets {
+      num_finite_buckets = 20
+      growth_factor      = 2
+      scale              = 1
+    }
+  }
+}
+
+resource "google_logging_metric" "entries_trimmed" {
+  project         = var.project_id
+  name            = "${local.metric_prefix}_entries_trimmed"
+  description     = "Entries trimmed to fit the request size, per fetcher invocation (sum = entries trimmed)."
+  filter          = local.fetch_run_filter
+  value_extractor = "EXTRACT(jsonPayload.trimmed)"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "1"
+    display_name = "IOC Stream entries trimmed"
+  }
+
+  bucket_options {
+    exponential_buckets {
+      num_finite_buckets = 16
+      growth_factor      = 2
+      scale              = 1
+    }
+  }
+}
+
+resource "google_logging_metric" "chunks_processed" {
+  project     = var.project_id
+  name        = "${local.metric_prefix}_chunks_processed"
+  description = "Sender invocations by outcome (sent, split, dead_lettered, retry)."
+  filter      = local.chunk_processed_filter
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "IOC Stream chunks processed"
+
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "sent, split, dead_lettered or retry"
+    }
+  }
+
+  label_extractors = {
+    outcome = "EXTRACT(jsonPayload.outcome)"
+  }
+}
+
+resource "google_logging_metric" "chunks_sent" {
+  project         = var.project_id
+  name            = "${local.metric_prefix}_chunks_sent"
+  description     = "Entries per chunk imported into SecOps (count = chunks sent, sum = entries sent)."
+  filter          = "${local.chunk_processed_filter} AND jsonPayload.outcome=\"sent\""
+  value_extractor = "EXTRACT(jsonPayload.entries)"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "1"
+    display_name = "IOC Stream chunks sent"
+  }
+
+  bucket_options {
+    exponential_buckets {
+      num_finite_buckets = 16
+      growth_factor      = 2
+      scale              = 1
+    }
+  }
+}
+
+resource "google_logging_metric" "chunks_dead_lettered" {
+  project         = var.project_id
+  name            = "${local.metric_prefix}_chunks_dead_lettered"
+  description     = "Entries per chunk the sender dead-lettered (count = chunks, sum = entries not imported)."
+  filter          = "${local.chunk_processed_filter} AND jsonPayload.outcome=\"dead_lettered\""
+  value_extractor = "EXTRACT(jsonPayload.entries)"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "1"
+    display_name = "IOC Stream chunks dead-lettered"
+  }
+
+  bucket_options {
+    exponential_buckets {
+      num_finite_buckets = 16
+      growth_factor      = 2
+      scale              = 1
+    }
+  }
+}
+
+# --- Dashboard ---------------------------------------------------------------------------------
+
+locals {
+  subscription_filter = {
+    trigger     = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.trigger.name}\""
+    chunks      = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.chunks.name}\""
+    dead_letter = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.dead_letter.name}\""
+  }
+
+  promql_widgets = [
+    ["Notifications fetched (per hour)", "sum(increase(${local.promql_metric.notifications_fetched}_sum[1h]))"],
+    ["Entries sent to SecOps (per hour)", "sum(increase(${local.promql_metric.chunks_sent}_sum[1h]))"],
+    ["Entries trimmed (per hour)", "sum(increase(${local.promql_metric.entries_trimmed}_sum[1h]))"],
+    ["Chunks dead-lettered (per hour)", "sum(increase(${local.promql_metric.chunks_dead_lettered}_count[1h]))"],
+  ]
+
+  filter_widgets = [
+    ["Fetch runs by outcome", "metric.type=\"${local.metric_type.fetch_runs}\" AND resource.type=\"cloud_run_revision\"", "ALIGN_SUM", ["metric.label.outcome"]],
+    ["Chunks by outcome", "metric.type=\"${local.metric_type.chunks_processed}\" AND resource.type=\"cloud_run_revision\"", "ALIGN_SUM", ["metric.label.outcome"]],
+    ["Undelivered messages per subscription", "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=starts_with(\"${local.prefix}-\")", "ALIGN_MAX", ["resource.label.subscription_id"]],
+    ["Oldest unacked message age (s)", "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=starts_with(\"${local.prefix}-\")", "ALIGN_MAX", ["resource.label.subscription_id"]],
+  ]
+
+  dashboard_widgets = concat(
+    [for w in local.promql_widgets : {
+      title = w[0]
+      xyChart = {
+        dataSets = [{
+          plotType           = "STACKED_BAR"
+          targetAxis         = "Y1"
+          timeSeriesQuery    = { prometheusQuery = w[1] }
+          minAlignmentPeriod = "3600s"
+        }]
+      }
+    }],
+    [for w in local.filter_widgets : {
+      title = w[0]
+      xyChart = {
+        dataSets = [{
+          plotType   = "LINE"
+          targetAxis = "Y1"
+          timeSeriesQuery = {
+            timeSeriesFilter = {
+              filter = w[1]
+              aggregation = {
+                alignmentPeriod    = "300s"
+                perSeriesAligner   = w[2]
+                crossSeriesReducer = "REDUCE_SUM"
+                groupByFields      = w[3]
+              }
+            }
+          }
+        }]
+      }
+    }],
+  )
+}
+
+resource "google_monitoring_dashboard" "pipeline" {
+  project = var.project_id
+  dashboard_json = jsonencode({
+    displayName = "IOC Stream to SecOps (${local.prefix})"
+    mosaicLayout = {
+      columns = 12
+      tiles = [for i, w in local.dashboard_widgets : {
+        xPos   = (i % 2) * 6
+        yPos   = floor(i / 2) * 4
+        width  = 6
+        height = 4
+        widget = w
+      }]
+    }
+  })
+
+  depends_on = [
+    google_logging_metric.fetch_runs,
+    google_logging_metric.notifications_fetched,
+    google_logging_metric.entries_trimmed,
+    google_logging_metric.chunks_processed,
+    google_logging_metric.chunks_sent,
+    google_logging_metric.chunks_dead_lettered,
+  ]
+}
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+resource "google_monitoring_alert_policy" "dead_letter_not_empty" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "IOC Stream: dead-letter subscription not empty (${local.prefix})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = "ERROR"
+
+  conditions {
+    display_name = "Undelivered dead-lettered chunks > 0"
+
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.subscription_filter.dead_letter}"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "60s"
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Chunks that could not be imported into SecOps are waiting in `${google_pubsub_subscription.dead_letter.name}` (kept 7 days). Inspect with `ioc-stream dlq list`, fix the cause (log type, permissions, payload), then `ioc-stream dlq replay`."
+  }
+}
+
+resource "google_monitoring_alert_policy" "fetcher_unhealthy" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "IOC Stream: fetcher failing or not running (${local.prefix})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = "ERROR"
+
+  conditions {
+    display_name = "No successful fetch run for ${var.alerts.fetcher_missed_periods} schedule periods"
+
+    condition_absent {
+      filter   = "metric.type=\"${local.metric_type.fetch_runs}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.outcome=one_of(\"ok\", \"continued\")"
+      duration = "${local.absent_window_seconds}s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  conditions {
+    display_name = "Fetch run failed"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.fetch_runs}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.outcome=\"failed\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The fetcher `${local.fetcher_service}` logged no `fetch_run` with outcome ok/continued for ${var.alerts.fetcher_missed_periods} schedule periods, or logged outcome failed. Check its logs (`jsonPayload.event=\"fetch_run\"`), the GTI key secret `${local.secret_id}`, the scheduler job `${local.prefix}-fetch` and the trigger subscription."
+  }
+
+  depends_on = [google_logging_metric.fetch_runs]
+}
+
+resource "google_monitoring_alert_policy" "chunk_backlog_age" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "IOC Stream: chunk backlog too old (${local.prefix})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = "WARNING"
+
+  conditions {
+    display_name = "Oldest unacked chunk older than ${var.alerts.chunk_backlog_age_seconds}s"
+
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.subscription_filter.chunks}"
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alerts.chunk_backlog_age_seconds
+      duration        = "300s"
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Chunks in `${google_pubsub_subscription.chunks.name}` wait longer than expected: the sender `${local.sender_service}` is failing (retries) or throttled. Check its logs (`jsonPayload.event=\"chunk_processed\"`, outcome retry) and SecOps quota."
+  }
+}

@@ -1,0 +1,5 @@
+provider "google" {
+  project        = var.project_id
+  region         = var.region
+  default_labels = var.labels
+}
