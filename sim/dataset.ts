@@ -103,23 +103,117 @@ export class Rng {
 // Vocabulary (synthetic; shaped like what GTI returns)
 
 const ENGINES = [
-  'Bkav', 'Lionic', 'Elastic', 'MicroWorld-eScan', 'ClamAV', 'CTX', 'CAT-QuickHeal', 'Skyhigh', 'ALYac',
-  'Malwarebytes', 'Zillya', 'Sangfor', 'K7AntiVirus', 'K7GW', 'CrowdStrike', 'Baidu', 'VirIT', 'Symantec',
-  'tehtris', 'ESET-NOD32', 'TrendMicro-HouseCall', 'Avast', 'Cynet', 'Kaspersky', 'BitDefender',
-  'NANO-Antivirus', 'SUPERAntiSpyware', 'Tencent', 'Emsisoft', 'F-Secure', 'DrWeb', 'VIPRE', 'TrendMicro',
-  'SentinelOne', 'Trapmine', 'FireEye', 'Sophos', 'Ikarus', 'Jiangmin', 'Webroot', 'Google', 'Avira',
-  'Antiy-AVL', 'Kingsoft', 'Gridinsoft', 'Xcitium', 'Arcabit', 'ViRobot', 'ZoneAlarm', 'GData', 'Varist',
-  'AhnLab-V3', 'Acronis', 'McAfee', 'MAX', 'DeepInstinct', 'VBA32', 'Cylance', 'Zoner', 'Rising', 'Yandex',
-  'TACHYON', 'MaxSecure', 'Fortinet', 'AVG', 'Cybereason', 'Panda', 'alibabacloud', 'huorong', 'Microsoft',
+  'Bkav',
+  'Lionic',
+  'Elastic',
+  'MicroWorld-eScan',
+  'ClamAV',
+  'CTX',
+  'CAT-QuickHeal',
+  'Skyhigh',
+  'ALYac',
+  'Malwarebytes',
+  'Zillya',
+  'Sangfor',
+  'K7AntiVirus',
+  'K7GW',
+  'CrowdStrike',
+  'Baidu',
+  'VirIT',
+  'Symantec',
+  'tehtris',
+  'ESET-NOD32',
+  'TrendMicro-HouseCall',
+  'Avast',
+  'Cynet',
+  'Kaspersky',
+  'BitDefender',
+  'NANO-Antivirus',
+  'SUPERAntiSpyware',
+  'Tencent',
+  'Emsisoft',
+  'F-Secure',
+  'DrWeb',
+  'VIPRE',
+  'TrendMicro',
+  'SentinelOne',
+  'Trapmine',
+  'FireEye',
+  'Sophos',
+  'Ikarus',
+  'Jiangmin',
+  'Webroot',
+  'Google',
+  'Avira',
+  'Antiy-AVL',
+  'Kingsoft',
+  'Gridinsoft',
+  'Xcitium',
+  'Arcabit',
+  'ViRobot',
+  'ZoneAlarm',
+  'GData',
+  'Varist',
+  'AhnLab-V3',
+  'Acronis',
+  'McAfee',
+  'MAX',
+  'DeepInstinct',
+  'VBA32',
+  'Cylance',
+  'Zoner',
+  'Rising',
+  'Yandex',
+  'TACHYON',
+  'MaxSecure',
+  'Fortinet',
+  'AVG',
+  'Cybereason',
+  'Panda',
+  'alibabacloud',
+  'huorong',
+  'Microsoft',
 ] as const;
 
 const FAMILIES = [
-  'AgentTesla', 'Emotet', 'QakBot', 'RedLine', 'LummaStealer', 'CobaltStrike', 'AsyncRAT', 'Remcos',
-  'IcedID', 'SocGholish', 'Formbook', 'NjRAT', 'PlugX', 'ShadowPad', 'Mimikatz', 'Sliver', 'DarkGate',
-  'Raccoon', 'Vidar', 'BumbleBee', 'LockBit', 'BlackCat', 'Akira', 'GootLoader', 'Pikabot',
+  'AgentTesla',
+  'Emotet',
+  'QakBot',
+  'RedLine',
+  'LummaStealer',
+  'CobaltStrike',
+  'AsyncRAT',
+  'Remcos',
+  'IcedID',
+  'SocGholish',
+  'Formbook',
+  'NjRAT',
+  'PlugX',
+  'ShadowPad',
+  'Mimikatz',
+  'Sliver',
+  'DarkGate',
+  'Raccoon',
+  'Vidar',
+  'BumbleBee',
+  'LockBit',
+  'BlackCat',
+  'Akira',
+  'GootLoader',
+  'Pikabot',
 ] as const;
 
-const PREFIXES = ['Trojan', 'Backdoor', 'TrojanSpy', 'Ransom', 'HackTool', 'Downloader', 'Worm', 'PWS', 'Exploit'];
+const PREFIXES = [
+  'Trojan',
+  'Backdoor',
+  'TrojanSpy',
+  'Ransom',
+  'HackTool',
+  'Downloader',
+  'Worm',
+  'PWS',
+  'Exploit',
+];
 const PLATFORMS = ['Win32', 'Win64', 'MSIL', 'Linux', 'Script', 'VBA', 'JS', 'PDF', 'Android'];
 
 const FILE_KINDS = [
@@ -137,34 +231,144 @@ const FILE_KINDS = [
 
 /** File-name stems, some unicode (Cyrillic, CJK, Arabic, accents, emoji). */
 const NAME_STEMS = [
-  'invoice', 'setup', 'update', 'payload', 'loader', 'Rechnung_Ñ', 'счёт_фактура', '发票_2026', '請求書',
-  'فاتورة', 'reçu_paiement', 'contrato_añejo', 'résumé', 'scan_document', 'PO_8841', 'svchost',
-  'chrome_update', 'readme', 'Überweisung', '📄_statement', 'payroll_Q1', 'ΠΑΡΑΓΓΕΛΙΑ', 'zamówienie',
+  'invoice',
+  'setup',
+  'update',
+  'payload',
+  'loader',
+  'Rechnung_Ñ',
+  'счёт_фактура',
+  '发票_2026',
+  '請求書',
+  'فاتورة',
+  'reçu_paiement',
+  'contrato_añejo',
+  'résumé',
+  'scan_document',
+  'PO_8841',
+  'svchost',
+  'chrome_update',
+  'readme',
+  'Überweisung',
+  '📄_statement',
+  'payroll_Q1',
+  'ΠΑΡΑΓΓΕΛΙΑ',
+  'zamówienie',
 ];
 
 const TLDS = ['com', 'net', 'org', 'ru', 'cn', 'top', 'xyz', 'info', 'io', 'de', 'br', 'shop', 'online'];
 const WORDS = [
-  'secure', 'login', 'update', 'cdn', 'cloud', 'verify', 'account', 'mail', 'portal', 'service', 'files',
-  'share', 'docs', 'office', 'micro', 'soft', 'pay', 'bank', 'track', 'static', 'api', 'auth', 'sync', 'box',
+  'secure',
+  'login',
+  'update',
+  'cdn',
+  'cloud',
+  'verify',
+  'account',
+  'mail',
+  'portal',
+  'service',
+  'files',
+  'share',
+  'docs',
+  'office',
+  'micro',
+  'soft',
+  'pay',
+  'bank',
+  'track',
+  'static',
+  'api',
+  'auth',
+  'sync',
+  'box',
 ];
 const COUNTRIES = ['US', 'DE', 'RU', 'CN', 'NL', 'FR', 'GB', 'BR', 'IN', 'KR', 'JP', 'SG', 'UA', 'IR', 'TR'];
 const AS_OWNERS = [
-  'CLOUDFLARENET', 'AMAZON-02', 'OVH SAS', 'DIGITALOCEAN-ASN', 'Hetzner Online GmbH', 'GOOGLE-CLOUD-PLATFORM',
-  'Chinanet', 'LLC Baxet', 'Selectel', 'M247 Europe SRL', 'Contabo GmbH', 'Aéza International Ltd',
+  'CLOUDFLARENET',
+  'AMAZON-02',
+  'OVH SAS',
+  'DIGITALOCEAN-ASN',
+  'Hetzner Online GmbH',
+  'GOOGLE-CLOUD-PLATFORM',
+  'Chinanet',
+  'LLC Baxet',
+  'Selectel',
+  'M247 Europe SRL',
+  'Contabo GmbH',
+  'Aéza International Ltd',
 ];
-const REGISTRARS = ['NameCheap, Inc.', 'GoDaddy.com, LLC', 'REG.RU LLC', 'Alibaba Cloud Computing', 'Tucows Domains Inc.', ''];
+const REGISTRARS = [
+  'NameCheap, Inc.',
+  'GoDaddy.com, LLC',
+  'REG.RU LLC',
+  'Alibaba Cloud Computing',
+  'Tucows Domains Inc.',
+  '',
+];
 const TITLES = [
-  'Sign in to your account', 'Вход в систему', '登录', 'Document partagé', 'Microsoft 365', 'Verify your identity',
-  'Paiement sécurisé', 'Index of /', '', 'Rückerstattung – Ihre Bestätigung', 'تسجيل الدخول', 'Ⓜ️ Mailbox full',
+  'Sign in to your account',
+  'Вход в систему',
+  '登录',
+  'Document partagé',
+  'Microsoft 365',
+  'Verify your identity',
+  'Paiement sécurisé',
+  'Index of /',
+  '',
+  'Rückerstattung – Ihre Bestätigung',
+  'تسجيل الدخول',
+  'Ⓜ️ Mailbox full',
 ];
-const THREAT_ACTORS = ['APT28', 'APT29', 'APT41', 'FIN7', 'UNC2452', 'Lazarus Group', 'Sandworm Team', 'Turla', 'UNC3944', 'Kimsuky'];
-const INDUSTRIES = ['Financial Services', 'Healthcare', 'Government', 'Energy & Utilities', 'Technology', 'Manufacturing'];
-const RULE_TAGS = ['apt', 'crimeware', 'loader', 'stealer', 'ransomware', 'webshell', 'phishing', 'c2', 'tlp_amber'];
+const THREAT_ACTORS = [
+  'APT28',
+  'APT29',
+  'APT41',
+  'FIN7',
+  'UNC2452',
+  'Lazarus Group',
+  'Sandworm Team',
+  'Turla',
+  'UNC3944',
+  'Kimsuky',
+];
+const INDUSTRIES = [
+  'Financial Services',
+  'Healthcare',
+  'Government',
+  'Energy & Utilities',
+  'Technology',
+  'Manufacturing',
+];
+const RULE_TAGS = [
+  'apt',
+  'crimeware',
+  'loader',
+  'stealer',
+  'ransomware',
+  'webshell',
+  'phishing',
+  'c2',
+  'tlp_amber',
+];
 const NOTIF_TAGS = ['high-priority', 'triage', 'watchlist', 'vip-brand', 'retro', 'weekly-review'];
-const SANDBOXES = ['Zenbox', 'C2AE', 'Dr.Web vxCube', 'Lastline', 'VMRay', 'Yomi Hunter', 'CAPE Sandbox', 'Microsoft Sysinternals'];
+const SANDBOXES = [
+  'Zenbox',
+  'C2AE',
+  'Dr.Web vxCube',
+  'Lastline',
+  'VMRay',
+  'Yomi Hunter',
+  'CAPE Sandbox',
+  'Microsoft Sysinternals',
+];
 const SIGMA_RULES = [
-  'Suspicious PowerShell Download Cradle', 'Scheduled Task Creation', 'Process Injection via CreateRemoteThread',
-  'Disable Windows Defender Real-Time Protection', 'Credential Dumping via LSASS Access', 'Registry Run Key Persistence',
+  'Suspicious PowerShell Download Cradle',
+  'Scheduled Task Creation',
+  'Process Injection via CreateRemoteThread',
+  'Disable Windows Defender Real-Time Protection',
+  'Credential Dumping via LSASS Access',
+  'Registry Run Key Persistence',
 ];
 const YARA_SOURCES = [
   'https://github.com/elastic/protections-artifacts',
@@ -172,14 +376,59 @@ const YARA_SOURCES = [
   'https://github.com/mandiant/red_team_tool_countermeasures',
   'https://github.com/bartblaze/Yara-rules',
 ];
-const DLLS = ['KERNEL32.dll', 'USER32.dll', 'ADVAPI32.dll', 'WS2_32.dll', 'WININET.dll', 'SHELL32.dll', 'ole32.dll', 'ntdll.dll', 'CRYPT32.dll', 'msvcrt.dll'];
-const API_FUNCS = [
-  'VirtualAlloc', 'VirtualProtect', 'CreateProcessW', 'WriteProcessMemory', 'CreateRemoteThread', 'LoadLibraryA',
-  'GetProcAddress', 'RegSetValueExW', 'InternetOpenUrlA', 'HttpSendRequestW', 'CryptEncrypt', 'GetTickCount',
-  'Sleep', 'CreateFileW', 'ReadFile', 'WriteFile', 'ExitProcess', 'GetModuleHandleW', 'socket', 'connect',
-  'send', 'recv', 'ShellExecuteW', 'FindFirstFileW', 'CoCreateInstance', 'IsDebuggerPresent', 'OpenProcess',
+const DLLS = [
+  'KERNEL32.dll',
+  'USER32.dll',
+  'ADVAPI32.dll',
+  'WS2_32.dll',
+  'WININET.dll',
+  'SHELL32.dll',
+  'ole32.dll',
+  'ntdll.dll',
+  'CRYPT32.dll',
+  'msvcrt.dll',
 ];
-const SECTION_NAMES = ['.text', '.rdata', '.data', '.rsrc', '.reloc', '.pdata', '.tls', 'UPX0', 'UPX1', '.themida'];
+const API_FUNCS = [
+  'VirtualAlloc',
+  'VirtualProtect',
+  'CreateProcessW',
+  'WriteProcessMemory',
+  'CreateRemoteThread',
+  'LoadLibraryA',
+  'GetProcAddress',
+  'RegSetValueExW',
+  'InternetOpenUrlA',
+  'HttpSendRequestW',
+  'CryptEncrypt',
+  'GetTickCount',
+  'Sleep',
+  'CreateFileW',
+  'ReadFile',
+  'WriteFile',
+  'ExitProcess',
+  'GetModuleHandleW',
+  'socket',
+  'connect',
+  'send',
+  'recv',
+  'ShellExecuteW',
+  'FindFirstFileW',
+  'CoCreateInstance',
+  'IsDebuggerPresent',
+  'OpenProcess',
+];
+const SECTION_NAMES = [
+  '.text',
+  '.rdata',
+  '.data',
+  '.rsrc',
+  '.reloc',
+  '.pdata',
+  '.tls',
+  'UPX0',
+  'UPX1',
+  '.themida',
+];
 
 const TYPE_WEIGHTS: ReadonlyArray<[string, number]> = [
   ['file', 0.7],
@@ -239,7 +488,10 @@ function templatesFor(seed: number): Templates {
       rules: [`${family}_loader_v${i}`, `${family}_strings`, `MAL_${family}_${rng.hex(4)}`],
     });
   }
-  const retrohunts = [0, 1].map(() => ({ id: `${rng.hex(8)}-${rng.digits(10)}`, label: `retrohunt ${rng.pick(FAMILIES)}` }));
+  const retrohunts = [0, 1].map(() => ({
+    id: `${rng.hex(8)}-${rng.digits(10)}`,
+    label: `retrohunt ${rng.pick(FAMILIES)}`,
+  }));
   const collections: CollectionRef[] = [];
   for (let i = 0; i < 6; i++) {
     const actor = i % 2 === 0;
@@ -345,7 +597,11 @@ function analysisResults(
   };
 }
 
-function urlAnalysisResults(rng: Rng, t: Templates, maliciousRatio: number): { results: JsonObject; stats: JsonObject } {
+function urlAnalysisResults(
+  rng: Rng,
+  t: Templates,
+  maliciousRatio: number,
+): { results: JsonObject; stats: JsonObject } {
   const results: JsonObject = {};
   let malicious = 0;
   let harmless = 0;
@@ -362,7 +618,12 @@ function urlAnalysisResults(rng: Rng, t: Templates, maliciousRatio: number): { r
       category,
       engine_name: e.engine_name,
       method: 'blacklist',
-      result: category === 'malicious' ? rng.pick(['malicious', 'phishing', 'malware']) : category === 'harmless' ? 'clean' : 'unrated',
+      result:
+        category === 'malicious'
+          ? rng.pick(['malicious', 'phishing', 'malware'])
+          : category === 'harmless'
+            ? 'clean'
+            : 'unrated',
     };
   }
   return { results, stats: { malicious, suspicious: 0, undetected, harmless, timeout: 0 } };
@@ -371,13 +632,24 @@ function urlAnalysisResults(rng: Rng, t: Templates, maliciousRatio: number): { r
 function gti(rng: Rng, malicious: number): JsonObject {
   const score = Math.min(100, malicious * 2 + rng.int(20));
   const verdict = score > 60 ? 'VERDICT_MALICIOUS' : score > 25 ? 'VERDICT_SUSPICIOUS' : 'VERDICT_UNDETECTED';
-  const severity = score > 80 ? 'SEVERITY_HIGH' : score > 50 ? 'SEVERITY_MEDIUM' : score > 20 ? 'SEVERITY_LOW' : 'SEVERITY_NONE';
+  const severity =
+    score > 80
+      ? 'SEVERITY_HIGH'
+      : score > 50
+        ? 'SEVERITY_MEDIUM'
+        : score > 20
+          ? 'SEVERITY_LOW'
+          : 'SEVERITY_NONE';
   return {
     verdict: { value: verdict },
     severity: { value: severity },
     threat_score: { value: score },
-    contributing_factors: rng.chance(0.2) ? {} : { mandiant_analyst_benign: false, gavs_detections: malicious, normalised_categories: ['trojan'] },
-    description: rng.chance(0.1) ? '' : 'This indicator was determined as malicious by Google Threat Intelligence.',
+    contributing_factors: rng.chance(0.2)
+      ? {}
+      : { mandiant_analyst_benign: false, gavs_detections: malicious, normalised_categories: ['trojan'] },
+    description: rng.chance(0.1)
+      ? ''
+      : 'This indicator was determined as malicious by Google Threat Intelligence.',
   };
 }
 
@@ -385,9 +657,14 @@ function threatSeverity(rng: Rng, date: number): JsonObject {
   const level = rng.range(0, 4);
   return {
     threat_severity_level: `SEVERITY_${['NONE', 'LOW', 'MEDIUM', 'HIGH', 'UNKNOWN'][level] ?? 'NONE'}`,
-    level_description: level >= 3 ? 'Severity HIGH because it was considered malicious by multiple engines.' : 'No severity score data',
+    level_description:
+      level >= 3
+        ? 'Severity HIGH because it was considered malicious by multiple engines.'
+        : 'No severity score data',
     last_analysis_date: String(date - rng.int(86400)),
-    threat_severity_data: rng.chance(0.3) ? {} : { num_gav_detections: rng.int(30), has_bad_collection: rng.chance(0.4) },
+    threat_severity_data: rng.chance(0.3)
+      ? {}
+      : { num_gav_detections: rng.int(30), has_bad_collection: rng.chance(0.4) },
     version: 5,
   };
 }
@@ -446,8 +723,18 @@ function peInfo(rng: Rng, date: number, extraResources: number): JsonObject {
     resource_details: resources,
     resource_langs: { 'ENGLISH US': rng.range(1, 5), NEUTRAL: rng.int(3) },
     resource_types: { RT_ICON: rng.range(1, 8), RT_VERSION: 1, RT_MANIFEST: 1 },
-    compiler_product_versions: [`id: 259, version: 33${rng.range(100, 999)} count=${rng.range(1, 40)}`, `[IMP] VS2022 build ${rng.range(30000, 34000)}`],
-    overlay: rng.chance(0.7) ? {} : { entropy: Math.round(rng.float() * 800) / 100, offset: rng.int(1 << 20), size: rng.int(1 << 16), md5: rng.hex(32) },
+    compiler_product_versions: [
+      `id: 259, version: 33${rng.range(100, 999)} count=${rng.range(1, 40)}`,
+      `[IMP] VS2022 build ${rng.range(30000, 34000)}`,
+    ],
+    overlay: rng.chance(0.7)
+      ? {}
+      : {
+          entropy: Math.round(rng.float() * 800) / 100,
+          offset: rng.int(1 << 20),
+          size: rng.int(1 << 16),
+          md5: rng.hex(32),
+        },
   };
 }
 
@@ -495,7 +782,14 @@ function idsResults(rng: Rng, n: number): JsonValue[] {
       rule_source: rng.pick(['Proofpoint Emerging Threats Open', 'Abuse.ch Suricata Botnet C2 IP Ruleset']),
       rule_url: 'https://rules.emergingthreats.net/',
       rule_id: `1:${rng.range(2000000, 2999999)}`,
-      alert_context: [{ dest_ip: ip, dest_port: rng.pick([80, 443, 8080, 4444]), hostname: rng.chance(0.3) ? '' : `c2-${rng.hex(4)}.example`, url: '' }],
+      alert_context: [
+        {
+          dest_ip: ip,
+          dest_port: rng.pick([80, 443, 8080, 4444]),
+          hostname: rng.chance(0.3) ? '' : `c2-${rng.hex(4)}.example`,
+          url: '',
+        },
+      ],
     });
   }
   return out;
@@ -509,8 +803,14 @@ function sigmaResults(rng: Rng, n: number): JsonValue[] {
       rule_source: 'Sigma Integrated Rule Set (GitHub)',
       rule_level: rng.pick(['low', 'medium', 'high', 'critical']),
       rule_id: rng.hex(64),
-      rule_author: rng.pick(['Florian Roth (Nextron Systems)', 'frack113', 'Nasreddine Bencherchali', 'Łukasz Nowak']),
-      rule_description: 'Detects behaviour commonly used by malware to persist or evade defences on Windows hosts',
+      rule_author: rng.pick([
+        'Florian Roth (Nextron Systems)',
+        'frack113',
+        'Nasreddine Bencherchali',
+        'Łukasz Nowak',
+      ]),
+      rule_description:
+        'Detects behaviour commonly used by malware to persist or evade defences on Windows hosts',
       match_context: [
         {
           values: {
@@ -527,7 +827,12 @@ function sigmaResults(rng: Rng, n: number): JsonValue[] {
   return out;
 }
 
-function fileAttributes(rng: Rng, t: Templates, date: number, outlier: boolean): { id: string; attributes: JsonObject } {
+function fileAttributes(
+  rng: Rng,
+  t: Templates,
+  date: number,
+  outlier: boolean,
+): { id: string; attributes: JsonObject } {
   const kind = rng.pick(FILE_KINDS);
   const family = rng.pick(FAMILIES);
   const sha256 = rng.hex(64);
@@ -586,7 +891,13 @@ function fileAttributes(rng: Rng, t: Templates, date: number, outlier: boolean):
           MIMEType: 'application/octet-stream',
           FileType: kind.desc,
           FileTypeExtension: kind.ext,
-          CompanyName: rng.pick(['Microsoft Corporation', 'Google LLC', '', 'ООО Ромашка', '深圳市科技有限公司']),
+          CompanyName: rng.pick([
+            'Microsoft Corporation',
+            'Google LLC',
+            '',
+            'ООО Ромашка',
+            '深圳市科技有限公司',
+          ]),
           FileDescription: rng.pick(['Setup', 'Update Service', 'Document Viewer', '']),
           ProductVersion: `${rng.range(1, 20)}.${rng.range(0, 9)}.${rng.range(0, 999)}`,
           LegalCopyright: `© ${rng.range(2010, 2026)} All rights reserved`,
@@ -594,18 +905,29 @@ function fileAttributes(rng: Rng, t: Templates, date: number, outlier: boolean):
         },
     signature_info: rng.chance(0.6)
       ? { verified: 'Unsigned', description: '' }
-      : { verified: 'Signed', signers: `${rng.pick(['Microsoft Windows', 'Zoom Video Communications, Inc.', 'Некая Компания'])}; DigiCert`, 'signing date': '03:14 PM 01/02/2026' },
-    crowdsourced_yara_results: yaraResults(rng, family, outlier ? 160 : rng.range(0, 6)),
-    sigma_analysis_results: sigmaResults(rng, outlier ? 180 : rng.range(0, 5)),
-    crowdsourced_ids_results: idsResults(rng, rng.range(0, 4)),
+      : {
+          verified: 'Signed',
+          signers: `${rng.pick(['Microsoft Windows', 'Zoom Video Communications, Inc.', 'Некая Компания'])}; DigiCert`,
+          'signing date': '03:14 PM 01/02/2026',
+        },
+    crowdsourced_yara_results: yaraResults(rng, family, outlier ? 300 : rng.range(0, 6)),
+    sigma_analysis_results: sigmaResults(rng, outlier ? 300 : rng.range(0, 5)),
+    crowdsourced_ids_results: idsResults(rng, outlier ? 60 : rng.range(0, 4)),
     sigma_analysis_stats: { critical: rng.int(2), high: rng.int(4), medium: rng.int(6), low: rng.int(8) },
     crowdsourced_ai_results: rng.chance(0.5)
       ? []
-      : [{ category: 'code_insight', source: 'palm', id: rng.hex(16), analysis: `The sample behaves like a ${family} loader: it decodes its configuration and contacts a remote server.` }],
+      : [
+          {
+            category: 'code_insight',
+            source: 'palm',
+            id: rng.hex(16),
+            analysis: `The sample behaves like a ${family} loader: it decodes its configuration and contacts a remote server.`,
+          },
+        ],
     downloadable: true,
     context: { notes: [], extra: { empty: {}, nothing: null } },
   };
-  if (kind.pe && rng.chance(0.9)) attributes.pe_info = peInfo(rng, date, outlier ? 900 : 0);
+  if (kind.pe && rng.chance(0.9)) attributes.pe_info = peInfo(rng, date, outlier ? 400 : 0);
   return { id: sha256, attributes };
 }
 
@@ -630,7 +952,13 @@ function domainAttributes(rng: Rng, t: Templates, date: number): { id: string; a
   for (let i = 0; i < nRecords; i++) {
     const type = rng.pick(['A', 'A', 'AAAA', 'MX', 'NS', 'TXT']);
     const value =
-      type === 'A' ? ipv4(rng) : type === 'AAAA' ? `2a0${rng.int(9)}:${rng.hex(4)}::${rng.hex(3)}` : type === 'TXT' ? `v=spf1 include:_spf.${domain} ~all` : `ns${rng.range(1, 4)}.${domainName(rng)}`;
+      type === 'A'
+        ? ipv4(rng)
+        : type === 'AAAA'
+          ? `2a0${rng.int(9)}:${rng.hex(4)}::${rng.hex(3)}`
+          : type === 'TXT'
+            ? `v=spf1 include:_spf.${domain} ~all`
+            : `ns${rng.range(1, 4)}.${domainName(rng)}`;
     records.push({ type, value, ttl: rng.pick([60, 300, 3600, 86400]) });
   }
   const malicious = typeof stats.malicious === 'number' ? stats.malicious : 0;
@@ -645,15 +973,30 @@ function domainAttributes(rng: Rng, t: Templates, date: number): { id: string; a
         : {
             serial_number: rng.hex(32),
             subject: { CN: domain },
-            issuer: { CN: rng.pick(['R11', 'E6', 'GTS CA 1D4', 'Sectigo RSA Domain Validation Secure Server CA']), O: "Let's Encrypt", C: 'US' },
+            issuer: {
+              CN: rng.pick(['R11', 'E6', 'GTS CA 1D4', 'Sectigo RSA Domain Validation Secure Server CA']),
+              O: "Let's Encrypt",
+              C: 'US',
+            },
             validity: { not_before: '2026-01-01 00:00:00', not_after: '2026-04-01 00:00:00' },
             extensions: { subject_alternative_name: [domain, `*.${domain}`] },
             thumbprint_sha256: rng.hex(64),
           },
       registrar: rng.pick(REGISTRARS),
       creation_date: date - rng.int(86400 * 365 * 3),
-      whois: rng.chance(0.3) ? '' : `Domain Name: ${domain.toUpperCase()}\nRegistrar: ${rng.pick(REGISTRARS)}\nRegistrant Country: ${rng.pick(COUNTRIES)}`,
-      categories: rng.chance(0.3) ? {} : { 'Forcepoint ThreatSeeker': rng.pick(['phishing and other frauds', 'malicious web sites', 'newly registered websites']), BitDefender: 'phishing' },
+      whois: rng.chance(0.3)
+        ? ''
+        : `Domain Name: ${domain.toUpperCase()}\nRegistrar: ${rng.pick(REGISTRARS)}\nRegistrant Country: ${rng.pick(COUNTRIES)}`,
+      categories: rng.chance(0.3)
+        ? {}
+        : {
+            'Forcepoint ThreatSeeker': rng.pick([
+              'phishing and other frauds',
+              'malicious web sites',
+              'newly registered websites',
+            ]),
+            BitDefender: 'phishing',
+          },
       popularity_ranks: {},
       tld: domain.slice(domain.lastIndexOf('.') + 1),
       last_analysis_results: results,
@@ -672,7 +1015,16 @@ function domainAttributes(rng: Rng, t: Templates, date: number): { id: string; a
 
 function urlAttributes(rng: Rng, t: Templates, date: number): { id: string; attributes: JsonObject } {
   const host = rng.chance(0.2) ? ipv4(rng) : domainName(rng);
-  const path = rng.pick(['/login.php', '/wp-admin/inc/', '/invoice/view', '/дом/вход', '/文件/下载', '/dl', '/', '/index.html']);
+  const path = rng.pick([
+    '/login.php',
+    '/wp-admin/inc/',
+    '/invoice/view',
+    '/дом/вход',
+    '/文件/下载',
+    '/dl',
+    '/',
+    '/index.html',
+  ]);
   const url = `${rng.pick(['http', 'https'])}://${host}${path}${rng.chance(0.4) ? `?id=${rng.hex(12)}` : ''}`;
   const id = createHash('sha256').update(url).digest('hex');
   const { results, stats } = urlAnalysisResults(rng, t, rng.float() * 0.25);
@@ -686,7 +1038,10 @@ function urlAttributes(rng: Rng, t: Templates, date: number): { id: string; attr
       last_http_response_code: rng.pick([200, 200, 301, 302, 403, 404]),
       last_http_response_content_length: rng.int(200000),
       last_http_response_content_sha256: rng.hex(64),
-      last_http_response_headers: { 'content-type': 'text/html; charset=UTF-8', server: rng.pick(['nginx', 'Apache', 'cloudflare', '']) },
+      last_http_response_headers: {
+        'content-type': 'text/html; charset=UTF-8',
+        server: rng.pick(['nginx', 'Apache', 'cloudflare', '']),
+      },
       first_submission_date: date - rng.int(86400 * 10),
       last_submission_date: date - rng.int(3600),
       last_analysis_date: date - rng.int(3600),
@@ -694,8 +1049,12 @@ function urlAttributes(rng: Rng, t: Templates, date: number): { id: string; attr
       times_submitted: rng.range(1, 50),
       tld: host.slice(host.lastIndexOf('.') + 1),
       categories: rng.chance(0.4) ? {} : { Webroot: 'Phishing and Other Frauds' },
-      outgoing_links: rng.chance(0.5) ? [] : [`https://${domainName(rng)}/`, `https://${domainName(rng)}/a.js`],
-      html_meta: rng.chance(0.5) ? {} : { viewport: ['width=device-width, initial-scale=1'], description: [''] },
+      outgoing_links: rng.chance(0.5)
+        ? []
+        : [`https://${domainName(rng)}/`, `https://${domainName(rng)}/a.js`],
+      html_meta: rng.chance(0.5)
+        ? {}
+        : { viewport: ['width=device-width, initial-scale=1'], description: [''] },
       last_analysis_results: results,
       last_analysis_stats: stats,
       reputation: -rng.int(50),
@@ -724,7 +1083,9 @@ function ipAttributes(rng: Rng, t: Templates, date: number): { id: string; attri
       regional_internet_registry: rng.pick(['RIPE NCC', 'ARIN', 'APNIC', 'LACNIC']),
       jarm: rng.chance(0.5) ? '' : rng.hex(62),
       last_https_certificate: rng.chance(0.5) ? null : { serial_number: rng.hex(32), subject: { CN: ip } },
-      whois: rng.chance(0.5) ? '' : `NetRange: ${prefix}.0.0 - ${prefix}.255.255\nOrgName: ${rng.pick(AS_OWNERS)}`,
+      whois: rng.chance(0.5)
+        ? ''
+        : `NetRange: ${prefix}.0.0 - ${prefix}.255.255\nOrgName: ${rng.pick(AS_OWNERS)}`,
       last_analysis_results: results,
       last_analysis_stats: stats,
       last_analysis_date: date - rng.int(3600),
@@ -746,9 +1107,15 @@ function collectionAttributes(rng: Rng, t: Templates, date: number): { id: strin
   return {
     id,
     attributes: {
-      name: isActor ? ref.label : `${rng.pick(FAMILIES)} campaign — ${rng.pick(['Q1', 'février', '三月', 'spring'])} 2026`,
-      collection_type: isActor ? 'threat-actor' : rng.pick(['collection', 'malware-family', 'campaign', 'report']),
-      description: rng.chance(0.2) ? '' : `Indicators associated with ${ref.label}, curated by Google Threat Intelligence analysts.`,
+      name: isActor
+        ? ref.label
+        : `${rng.pick(FAMILIES)} campaign — ${rng.pick(['Q1', 'février', '三月', 'spring'])} 2026`,
+      collection_type: isActor
+        ? 'threat-actor'
+        : rng.pick(['collection', 'malware-family', 'campaign', 'report']),
+      description: rng.chance(0.2)
+        ? ''
+        : `Indicators associated with ${ref.label}, curated by Google Threat Intelligence analysts.`,
       origin: rng.pick(['Google Threat Intelligence', 'Crowdsourced', 'Partner']),
       creation_date: date - rng.int(86400 * 700),
       last_modification_date: date,
@@ -756,8 +1123,16 @@ function collectionAttributes(rng: Rng, t: Templates, date: number): { id: strin
       targeted_industries: rng.chance(0.3) ? [] : INDUSTRIES.slice(0, rng.range(1, 4)),
       targeted_regions: rng.chance(0.3) ? [] : COUNTRIES.slice(0, rng.range(1, 5)),
       source_region: rng.pick(COUNTRIES),
-      counters: { files: rng.int(5000), domains: rng.int(400), urls: rng.int(800), ip_addresses: rng.int(200), iocs: rng.int(6000) },
-      alt_names: isActor ? [`${ref.label} (alias)`, rng.pick(['Fancy Bear', 'Cozy Bear', 'Wicked Panda', 'Царь-Медведь'])] : [],
+      counters: {
+        files: rng.int(5000),
+        domains: rng.int(400),
+        urls: rng.int(800),
+        ip_addresses: rng.int(200),
+        iocs: rng.int(6000),
+      },
+      alt_names: isActor
+        ? [`${ref.label} (alias)`, rng.pick(['Fancy Bear', 'Cozy Bear', 'Wicked Panda', 'Царь-Медведь'])]
+        : [],
       gti_assessment: gti(rng, rng.int(60)),
       links: [],
       private: false,
@@ -888,7 +1263,8 @@ const GROUP = 5;
 
 export function generatedDataset(options: GeneratedDatasetOptions): Dataset {
   const count = options.count;
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`count must be a non-negative integer, got ${count}`);
   const seed = options.seed ?? 1;
   const start = options.startSeconds ?? DEFAULT_START_SECONDS;
   const spacing = options.secondsPerNotification ?? 2;
@@ -897,7 +1273,8 @@ export function generatedDataset(options: GeneratedDatasetOptions): Dataset {
   const width = Math.floor(GROUP * spacing);
 
   const dateOf = (index: number): number => {
-    if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`index ${index} out of range 0..${count - 1}`);
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new RangeError(`index ${index} out of range 0..${count - 1}`);
     const group = Math.floor(index / GROUP);
     const base = start + Math.floor(group * GROUP * spacing);
     if (width <= 0) return base;
@@ -925,7 +1302,11 @@ export function generatedDataset(options: GeneratedDatasetOptions): Dataset {
 export function arrayDataset(items: readonly Notification[]): Dataset {
   const sorted = items
     .map((item, position) => ({ item, position }))
-    .sort((a, b) => a.item.context_attributes.notification_date - b.item.context_attributes.notification_date || a.position - b.position)
+    .sort(
+      (a, b) =>
+        a.item.context_attributes.notification_date - b.item.context_attributes.notification_date ||
+        a.position - b.position,
+    )
     .map((x) => x.item);
   const at = (index: number): Notification => {
     const item = sorted[index];
@@ -986,7 +1367,19 @@ export function demoDataset(): Dataset {
   const types: string[] = [];
   for (let i = 0; i < count; i++) {
     // Guarantee every type several times, files dominant.
-    types.push(i % 12 === 1 ? 'url' : i % 12 === 4 ? 'domain' : i % 12 === 7 ? 'ip_address' : i % 16 === 10 ? 'collection' : i % 12 === 9 ? 'url' : 'file');
+    types.push(
+      i % 12 === 1
+        ? 'url'
+        : i % 12 === 4
+          ? 'domain'
+          : i % 12 === 7
+            ? 'ip_address'
+            : i % 16 === 10
+              ? 'collection'
+              : i % 12 === 9
+                ? 'url'
+                : 'file',
+    );
   }
   const start = DEMO_END_SECONDS - 3600;
   const items: Notification[] = [];
@@ -1036,8 +1429,21 @@ export function demoDataset(): Dataset {
   for (const item of items) {
     const ctx = item.context_attributes;
     if (ctx.origin === 'subscriptions') ctx.hunting_info = null;
-    if (ctx.origin === 'hunting' && !ctx.hunting_info) ctx.hunting_info = { rule_name: 'generic_rule', rule_tags: [], snippet: '', source_country: 'US', source_key: 'deadbeef', match_in_subfile: false, match_source: 'ORIGINAL_FILE' };
-    if (ctx.origin === 'hunting' && ctx.sources?.[0]?.type !== 'hunting_ruleset' && ctx.sources?.[0]?.type !== 'retrohunt_job') {
+    if (ctx.origin === 'hunting' && !ctx.hunting_info)
+      ctx.hunting_info = {
+        rule_name: 'generic_rule',
+        rule_tags: [],
+        snippet: '',
+        source_country: 'US',
+        source_key: 'deadbeef',
+        match_in_subfile: false,
+        match_source: 'ORIGINAL_FILE',
+      };
+    if (
+      ctx.origin === 'hunting' &&
+      ctx.sources?.[0]?.type !== 'hunting_ruleset' &&
+      ctx.sources?.[0]?.type !== 'retrohunt_job'
+    ) {
       const s = t.rulesets[0];
       if (s) ctx.sources = [{ type: 'hunting_ruleset', id: s.id, label: s.label }];
     }

@@ -1,0 +1,430 @@
+/**
+ * Loopback Chronicle (Google SecOps) `logs:import` simulator.
+ *
+ * Validates requests as REFERENCE.md describes (camelCase or snake_case, base64 data holding JSON,
+ * RFC3339 times with collectionTime >= logEntryTime, labels, forwarder matching the path), enforces the
+ * 4 MB request limit while reading, answers google.rpc-shaped errors, and records what was accepted.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ChronicleFault {
+  status: number;
+  rpcStatus?: string;
+  message?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ChronicleSimulatorOptions {
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  latencyMs?: number;
+  /** Default 4_000_000: a larger body answers 413. */
+  maxRequestBytes?: number;
+  /** Default true: a missing or rejected `Authorization: Bearer` answers 401 UNAUTHENTICATED. */
+  requireBearer?: boolean;
+  /** Default: any non-empty token. */
+  acceptToken?: (token: string) => boolean;
+  /** Injected failures; `n` counts import requests, 1-based. A faulted request records nothing. */
+  fault?: (request: { n: number; entryCount: number; bytes: number }) => ChronicleFault | undefined;
+  /** Default true; false = count only (benchmarks): entries[] stays empty, data is not JSON-parsed. */
+  keepEntries?: boolean;
+}
+
+export interface ImportedEntry {
+  notificationId: string | undefined;
+  /** Parsed JSON of the decoded base64 data. */
+  data: unknown;
+  rawBytes: number;
+  logEntryTime: string;
+  collectionTime: string;
+  environmentNamespace?: string;
+  labels?: Record<string, { value: string }>;
+  logType: string;
+  path: string;
+}
+
+export interface ChronicleRequestRecord {
+  path: string;
+  status: number;
+  bytes: number;
+  entryCount: number;
+  forwarder?: string;
+}
+
+export interface ChronicleSimulator {
+  /** http://127.0.0.1:PORT */
+  readonly baseUrl: string;
+  readonly requests: ChronicleRequestRecord[];
+  readonly entries: ImportedEntry[];
+  /** notification_id -> times accepted. */
+  readonly acceptedIds: Map<string, number>;
+  acceptedEntryCount: number;
+  /** Sum of the body bytes of accepted requests. */
+  acceptedBytes: number;
+  /** Sum of the decoded `data` bytes of accepted entries. */
+  acceptedDataBytes: number;
+  close(): Promise<void>;
+}
+
+export interface ChronicleStats {
+  requests: number;
+  acceptedRequests: number;
+  entries: number;
+  uniqueIds: number;
+  duplicates: number;
+  bytes: number;
+  dataBytes: number;
+}
+
+export const CHRONICLE_MAX_REQUEST_BYTES = 4_000_000;
+
+const RPC_STATUS_BY_HTTP: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  413: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  501: 'UNIMPLEMENTED',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+const IMPORT_PATH =
+  /^\/(v1alpha|v1beta|v1)\/projects\/([^/]+)\/locations\/([^/]+)\/instances\/([^/]+)\/logTypes\/([^/]+)\/logs:import$/;
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NOTIFICATION_ID = /"notification_id"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+
+class RpcError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly rpcStatus: string = RPC_STATUS_BY_HTTP[status] ?? 'UNKNOWN',
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+function rpcBody(status: number, rpcStatus: string, message: string): unknown {
+  return { error: { code: status, message, status: rpcStatus } };
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** RFC3339 → [epoch seconds, nanoseconds]; undefined when malformed. */
+export function parseRfc3339(value: unknown): [number, number] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = RFC3339.exec(value);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}${m[4]}`);
+  if (!Number.isFinite(ms)) return undefined;
+  const nanos = Number((m[3] ?? '').padEnd(9, '0') || '0');
+  return [Math.floor(ms / 1000), nanos];
+}
+
+function pick(obj: Record<string, unknown>, camel: string, snake: string): unknown {
+  return obj[camel] !== undefined ? obj[camel] : obj[snake];
+}
+
+/** Reads the body, counting every byte, keeping at most `limit + 1` bytes. */
+async function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ bytes: number; body: Buffer | undefined }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    bytes += buf.length;
+    if (bytes <= limit) chunks.push(buf);
+  }
+  return { bytes, body: bytes <= limit ? Buffer.concat(chunks, bytes) : undefined };
+}
+
+interface PathParts {
+  project: string;
+  region: string;
+  instance: string;
+  logType: string;
+}
+
+interface ParsedEntry {
+  notificationId: string | undefined;
+  data: unknown;
+  rawBytes: number;
+  logEntryTime: string;
+  collectionTime: string;
+  environmentNamespace?: string;
+  labels?: Record<string, { value: string }>;
+}
+
+function parseRequest(
+  body: Buffer,
+  parts: PathParts,
+  keepEntries: boolean,
+): { entries: ParsedEntry[]; forwarder: string | undefined; entryCount: number } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RpcError(400, 'Invalid JSON payload received.');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new RpcError(400, 'Request body must be a JSON object.');
+  const root = json as Record<string, unknown>;
+  const source = pick(root, 'inlineSource', 'inline_source');
+  if (source === null || typeof source !== 'object' || Array.isArray(source)) {
+    throw new RpcError(400, 'inline_source is required.');
+  }
+  const inline = source as Record<string, unknown>;
+  const logs = inline.logs;
+  if (!Array.isArray(logs) || logs.length === 0)
+    throw new RpcError(400, 'inline_source.logs must be a non-empty list.');
+
+  const forwarderValue = inline.forwarder ?? root.forwarder;
+  let forwarder: string | undefined;
+  if (forwarderValue !== undefined) {
+    if (typeof forwarderValue !== 'string') throw new RpcError(400, 'forwarder must be a string.');
+    const prefix = `projects/${parts.project}/locations/${parts.region}/instances/${parts.instance}/forwarders/`;
+    const id = forwarderValue.startsWith(prefix) ? forwarderValue.slice(prefix.length) : '';
+    if (!UUID.test(id)) {
+      throw new RpcError(400, `Invalid forwarder "${forwarderValue}": expected ${prefix}{uuid}.`);
+    }
+    forwarder = forwarderValue;
+  }
+
+  const entries: ParsedEntry[] = [];
+  logs.forEach((log: unknown, i: number) => {
+    if (log === null || typeof log !== 'object' || Array.isArray(log))
+      throw new RpcError(400, `logs[${i}] must be an object.`);
+    const entry = log as Record<string, unknown>;
+    const data = entry.data;
+    if (typeof data !== 'string' || data === '' || data.length % 4 !== 0 || !BASE64.test(data)) {
+      throw new RpcError(400, `logs[${i}].data must be non-empty base64.`);
+    }
+    const raw = Buffer.from(data, 'base64');
+    const text = raw.toString('utf8');
+    let parsed: unknown;
+    let notificationId: string | undefined;
+    if (keepEntries) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
+      }
+      const ctx = (parsed as { context_attributes?: { notification_id?: unknown } } | null)
+        ?.context_attributes;
+      notificationId = typeof ctx?.notification_id === 'string' ? ctx.notification_id : undefined;
+    } else {
+      const first = text.charCodeAt(0);
+      if (first !== 0x7b && first !== 0x5b)
+        throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
+      const m = NOTIFICATION_ID.exec(text);
+      notificationId = m ? (JSON.parse(`"${m[1] ?? ''}"`) as string) : undefined;
+    }
+    const logEntryTime = pick(entry, 'logEntryTime', 'log_entry_time');
+    const collectionTime = pick(entry, 'collectionTime', 'collection_time');
+    const entryTs = parseRfc3339(logEntryTime);
+    const collectionTs = parseRfc3339(collectionTime);
+    if (!entryTs) throw new RpcError(400, `logs[${i}].log_entry_time must be an RFC3339 timestamp.`);
+    if (!collectionTs) throw new RpcError(400, `logs[${i}].collection_time must be an RFC3339 timestamp.`);
+    if (collectionTs[0] < entryTs[0] || (collectionTs[0] === entryTs[0] && collectionTs[1] < entryTs[1])) {
+      throw new RpcError(400, `logs[${i}]: collection_time must not be before log_entry_time.`);
+    }
+    const namespace = pick(entry, 'environmentNamespace', 'environment_namespace');
+    if (namespace !== undefined && typeof namespace !== 'string') {
+      throw new RpcError(400, `logs[${i}].environment_namespace must be a string.`);
+    }
+    const labelsValue = entry.labels;
+    let labels: Record<string, { value: string }> | undefined;
+    if (labelsValue !== undefined) {
+      if (labelsValue === null || typeof labelsValue !== 'object' || Array.isArray(labelsValue)) {
+        throw new RpcError(400, `logs[${i}].labels must be a map.`);
+      }
+      labels = {};
+      for (const [key, value] of Object.entries(labelsValue as Record<string, unknown>)) {
+        const v = (value as { value?: unknown } | null)?.value;
+        if (typeof v !== 'string')
+          throw new RpcError(400, `logs[${i}].labels["${key}"] must be {"value": string}.`);
+        labels[key] = { value: v };
+      }
+    }
+    const item: ParsedEntry = {
+      notificationId,
+      data: parsed,
+      rawBytes: raw.length,
+      logEntryTime: logEntryTime as string,
+      collectionTime: collectionTime as string,
+    };
+    if (typeof namespace === 'string') item.environmentNamespace = namespace;
+    if (labels) item.labels = labels;
+    entries.push(item);
+  });
+  return { entries, forwarder, entryCount: logs.length };
+}
+
+export async function startChronicleSimulator(
+  options: ChronicleSimulatorOptions = {},
+): Promise<ChronicleSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const maxBytes = options.maxRequestBytes ?? CHRONICLE_MAX_REQUEST_BYTES;
+  const requireBearer = options.requireBearer ?? true;
+  const acceptToken = options.acceptToken ?? ((token: string) => token.length > 0);
+  const keepEntries = options.keepEntries ?? true;
+  let counter = 0;
+
+  const sim: { -readonly [K in keyof ChronicleSimulator]: ChronicleSimulator[K] } = {
+    baseUrl: '',
+    requests: [] as ChronicleRequestRecord[],
+    entries: [] as ImportedEntry[],
+    acceptedIds: new Map<string, number>(),
+    acceptedEntryCount: 0,
+    acceptedBytes: 0,
+    acceptedDataBytes: 0,
+    close: async () => undefined,
+  };
+
+  const stats = (): ChronicleStats => {
+    let duplicates = 0;
+    for (const times of sim.acceptedIds.values()) duplicates += times - 1;
+    return {
+      requests: sim.requests.length,
+      acceptedRequests: sim.requests.filter((r) => r.status === 200).length,
+      entries: sim.acceptedEntryCount,
+      uniqueIds: sim.acceptedIds.size,
+      duplicates,
+      bytes: sim.acceptedBytes,
+      dataBytes: sim.acceptedDataBytes,
+    };
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    if (req.method === 'GET' && url.pathname === '/_stats') {
+      sendJson(res, 200, stats());
+      return;
+    }
+    const record: ChronicleRequestRecord = { path: url.pathname, status: 0, bytes: 0, entryCount: 0 };
+    const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
+      record.status = status;
+      sendJson(res, status, body, headers);
+    };
+    const fail = (error: RpcError, headers?: Record<string, string>): void =>
+      reply(error.status, rpcBody(error.status, error.rpcStatus, error.message), headers);
+
+    const match = IMPORT_PATH.exec(url.pathname);
+    if (req.method !== 'POST' || !match) {
+      // Drain so the client sees the answer rather than a reset.
+      await readBody(req, 0);
+      sim.requests.push(record);
+      fail(new RpcError(404, `Method not found: ${req.method} ${url.pathname}`));
+      return;
+    }
+    sim.requests.push(record);
+    counter += 1;
+    const n = counter;
+    const parts: PathParts = {
+      project: match[2] ?? '',
+      region: match[3] ?? '',
+      instance: match[4] ?? '',
+      logType: decodeURIComponent(match[5] ?? ''),
+    };
+
+    const { bytes, body } = await readBody(req, maxBytes);
+    record.bytes = bytes;
+    if (options.latencyMs && options.latencyMs > 0)
+      await new Promise((r) => setTimeout(r, options.latencyMs));
+
+    if (requireBearer) {
+      const auth = req.headers.authorization ?? '';
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      if (!m || !acceptToken(m[1] ?? '')) {
+        fail(
+          new RpcError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'),
+        );
+        return;
+      }
+    }
+    if (body === undefined) {
+      fail(new RpcError(413, `Request payload size exceeds the limit: ${maxBytes} bytes (got ${bytes}).`));
+      return;
+    }
+
+    let parsed: ReturnType<typeof parseRequest> | undefined;
+    let parseError: RpcError | undefined;
+    try {
+      parsed = parseRequest(body, parts, keepEntries);
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      parseError = error;
+    }
+    record.entryCount = parsed?.entryCount ?? 0;
+    if (parsed?.forwarder) record.forwarder = parsed.forwarder;
+
+    const fault = options.fault?.({ n, entryCount: record.entryCount, bytes });
+    if (fault) {
+      const rpcStatus = fault.rpcStatus ?? RPC_STATUS_BY_HTTP[fault.status] ?? 'UNKNOWN';
+      reply(
+        fault.status,
+        rpcBody(fault.status, rpcStatus, fault.message ?? `Injected fault ${fault.status}`),
+        fault.headers,
+      );
+      return;
+    }
+    if (parseError || !parsed) {
+      fail(parseError ?? new RpcError(400, 'Invalid request.'));
+      return;
+    }
+
+    for (const entry of parsed.entries) {
+      if (entry.notificationId !== undefined) {
+        sim.acceptedIds.set(entry.notificationId, (sim.acceptedIds.get(entry.notificationId) ?? 0) + 1);
+      }
+      sim.acceptedDataBytes += entry.rawBytes;
+      if (keepEntries) sim.entries.push({ ...entry, logType: parts.logType, path: url.pathname });
+    }
+    sim.acceptedEntryCount += parsed.entries.length;
+    sim.acceptedBytes += bytes;
+    reply(200, {});
+  };
+
+  const server: Server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, rpcBody(500, 'INTERNAL', String(error)));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(options.port ?? 0, host);
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  sim.baseUrl = `http://${host}:${address.port}`;
+  sim.close = () =>
+    new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+  return sim;
+}

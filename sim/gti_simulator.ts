@@ -1,0 +1,383 @@
+/**
+ * Loopback GTI / VirusTotal `GET /api/v3/ioc_stream` simulator over a Dataset.
+ *
+ * Speaks the wire format in REFERENCE.md: filter terms, order date+|date-, limit 1..40, opaque cursor,
+ * descriptors_only, VT-shaped errors. Pages are streamed out item by item (each item serialised once).
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Notification } from '../shared/notification.js';
+import type { Dataset } from './dataset.js';
+
+export interface GtiFault {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface GtiSimulatorOptions {
+  dataset: Dataset;
+  /** If set, `x-apikey` must equal it (else 401 WrongCredentialsError); a missing header is 401 AuthenticationRequiredError. */
+  apiKey?: string;
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Delay before each response. */
+  latencyMs?: number;
+  /** Default true: `date:X+` means >= X and `date:X-` means <= X; false makes both strict. */
+  dateFilterInclusive?: boolean;
+  /** Injected failures; `n` counts every request, 1-based. */
+  fault?: (request: { n: number; url: URL }) => GtiFault | undefined;
+}
+
+export interface GtiRequestRecord {
+  url: string;
+  status: number;
+  apiKeyPresent: boolean;
+}
+
+export interface GtiSimulator {
+  /** e.g. http://127.0.0.1:PORT/api/v3 */
+  readonly baseUrl: string;
+  readonly requests: GtiRequestRecord[];
+  /** notification_id -> times served. */
+  readonly servedIds: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export const GTI_MAX_LIMIT = 40;
+export const GTI_DEFAULT_LIMIT = 10;
+
+const ERROR_CODE_BY_STATUS: Record<number, string> = {
+  400: 'BadRequestError',
+  401: 'WrongCredentialsError',
+  403: 'ForbiddenError',
+  404: 'NotFoundError',
+  429: 'QuotaExceededError',
+  500: 'InternalError',
+  503: 'TransientError',
+  504: 'DeadlineExceededError',
+};
+
+class GtiHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GtiHttpError';
+  }
+}
+
+type Predicate = (item: Notification) => boolean;
+
+interface ParsedQuery {
+  /** Inclusive lower bound on notification_date, if any. */
+  minDate: number | undefined;
+  /** Inclusive upper bound on notification_date, if any. */
+  maxDate: number | undefined;
+  predicates: Predicate[];
+  order: 'date+' | 'date-';
+  limit: number;
+  cursor: number | undefined;
+  descriptorsOnly: boolean;
+  /** Canonical query identity the cursor is bound to. */
+  identity: string;
+}
+
+/** Parses a date filter value (without the trailing +/-): ISO time with or without Z, a date, or unix seconds. */
+export function parseFilterDate(value: string): number | undefined {
+  if (/^\d+$/.test(value)) return Number(value);
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
+  const withZone = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : hasZone ? value : `${value}Z`;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?/.test(withZone)) return undefined;
+  const ms = Date.parse(withZone);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+function anySource(item: Notification, key: 'type' | 'id', value: string): boolean {
+  return (item.context_attributes.sources ?? []).some((s) => s[key] === value);
+}
+
+function unquote(value: string): string {
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
+
+function parseQuery(url: URL, inclusive: boolean): ParsedQuery {
+  const params = url.searchParams;
+  const filter = (params.get('filter') ?? '').trim();
+  let minDate: number | undefined;
+  let maxDate: number | undefined;
+  const predicates: Predicate[] = [];
+  for (const term of filter === '' ? [] : filter.split(/\s+/)) {
+    const colon = term.indexOf(':');
+    if (colon <= 0) throw new GtiHttpError(400, 'BadRequestError', `Invalid filter term "${term}"`);
+    const key = term.slice(0, colon).toLowerCase();
+    const value = unquote(term.slice(colon + 1));
+    switch (key) {
+      case 'date': {
+        const sign = value.slice(-1);
+        const when = sign === '+' || sign === '-' ? parseFilterDate(value.slice(0, -1)) : undefined;
+        if (when === undefined)
+          throw new GtiHttpError(400, 'BadRequestError', `Invalid date filter "${term}"`);
+        if (sign === '+') {
+          const lower = inclusive ? when : when + 1;
+          minDate = minDate === undefined ? lower : Math.max(minDate, lower);
+        } else {
+          const upper = inclusive ? when : when - 1;
+          maxDate = maxDate === undefined ? upper : Math.min(maxDate, upper);
+        }
+        break;
+      }
+      case 'origin':
+        predicates.push((n) => n.context_attributes.origin === value);
+        break;
+      case 'entity_type':
+        predicates.push((n) => n.type === value);
+        break;
+      case 'entity_id':
+        predicates.push((n) => n.id === value);
+        break;
+      case 'source_type':
+        predicates.push((n) => anySource(n, 'type', value));
+        break;
+      case 'source_id':
+        predicates.push((n) => anySource(n, 'id', value));
+        break;
+      case 'notification_tag':
+        predicates.push((n) => (n.context_attributes.tags ?? []).includes(value));
+        break;
+      default:
+        throw new GtiHttpError(400, 'BadRequestError', `Unknown filter "${key}"`);
+    }
+  }
+
+  const orderParam = params.get('order') ?? 'date-';
+  if (orderParam !== 'date+' && orderParam !== 'date-') {
+    throw new GtiHttpError(400, 'InvalidArgumentError', `Invalid order "${orderParam}": use date+ or date-`);
+  }
+  const limitParam = params.get('limit');
+  let limit = GTI_DEFAULT_LIMIT;
+  if (limitParam !== null) {
+    limit = /^-?\d+$/.test(limitParam.trim()) ? Number(limitParam) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1 || limit > GTI_MAX_LIMIT) {
+      throw new GtiHttpError(
+        400,
+        'InvalidArgumentError',
+        `limit must be between 1 and ${GTI_MAX_LIMIT}, got "${limitParam}"`,
+      );
+    }
+  }
+  const descriptors = (params.get('descriptors_only') ?? 'false').toLowerCase();
+  const identity = JSON.stringify([filter, orderParam, descriptors]);
+  const cursorParam = params.get('cursor');
+  const cursor = cursorParam === null || cursorParam === '' ? undefined : decodeCursor(cursorParam, identity);
+  return {
+    minDate,
+    maxDate,
+    predicates,
+    order: orderParam,
+    limit,
+    cursor,
+    descriptorsOnly: descriptors === 'true' || descriptors === '1',
+    identity,
+  };
+}
+
+function encodeCursor(index: number, identity: string): string {
+  return Buffer.from(JSON.stringify({ i: index, q: identity })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, identity: string): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new GtiHttpError(400, 'InvalidArgumentError', 'Invalid cursor');
+  }
+  const record = parsed as { i?: unknown; q?: unknown } | null;
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    typeof record.i !== 'number' ||
+    !Number.isInteger(record.i) ||
+    record.i < 0
+  ) {
+    throw new GtiHttpError(400, 'InvalidArgumentError', 'Invalid cursor');
+  }
+  if (record.q !== identity)
+    throw new GtiHttpError(400, 'InvalidArgumentError', 'Cursor does not match the query');
+  return record.i;
+}
+
+/** First index in [0, size) whose date satisfies `ok` (monotone false..true), or size. */
+function lowerBound(dataset: Dataset, ok: (date: number) => boolean): number {
+  let lo = 0;
+  let hi = dataset.size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ok(dataset.dateOf(mid))) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function descriptor(item: Notification): Notification {
+  const out: Notification = { type: item.type, id: item.id, context_attributes: item.context_attributes };
+  if (item.links) out.links = item.links;
+  return out;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function errorBody(code: string, message: string): unknown {
+  return { error: { code, message } };
+}
+
+export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<GtiSimulator> {
+  const { dataset } = options;
+  const host = options.host ?? '127.0.0.1';
+  const inclusive = options.dateFilterInclusive ?? true;
+  const requests: GtiRequestRecord[] = [];
+  const servedIds = new Map<string, number>();
+  let counter = 0;
+  let baseUrl = '';
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    counter += 1;
+    const n = counter;
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
+    const apiKeyHeader = req.headers['x-apikey'];
+    const record: GtiRequestRecord = {
+      url: url.toString(),
+      status: 0,
+      apiKeyPresent: typeof apiKeyHeader === 'string',
+    };
+    requests.push(record);
+    const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
+      record.status = status;
+      sendJson(res, status, body, headers);
+    };
+    if (options.latencyMs && options.latencyMs > 0)
+      await new Promise((r) => setTimeout(r, options.latencyMs));
+
+    if (url.pathname === '/_stats' && req.method === 'GET') {
+      let duplicates = 0;
+      for (const times of servedIds.values()) duplicates += times - 1;
+      reply(200, { requests: requests.length, uniqueIds: servedIds.size, duplicates });
+      return;
+    }
+    const fault = options.fault?.({ n, url });
+    if (fault) {
+      const code = ERROR_CODE_BY_STATUS[fault.status] ?? 'InternalError';
+      reply(fault.status, fault.body ?? errorBody(code, `Injected fault ${fault.status}`), fault.headers);
+      return;
+    }
+    const path = url.pathname.replace(/\/+$/, '');
+    if (req.method !== 'GET' || path !== '/api/v3/ioc_stream') {
+      reply(404, errorBody('NotFoundError', `Resource not found: ${req.method} ${url.pathname}`));
+      return;
+    }
+    if (options.apiKey !== undefined) {
+      if (typeof apiKeyHeader !== 'string' || apiKeyHeader === '') {
+        reply(401, errorBody('AuthenticationRequiredError', 'X-Apikey header is missing'));
+        return;
+      }
+      if (apiKeyHeader !== options.apiKey) {
+        reply(401, errorBody('WrongCredentialsError', 'Wrong API key'));
+        return;
+      }
+    }
+    let query: ParsedQuery;
+    try {
+      query = parseQuery(url, inclusive);
+    } catch (error) {
+      if (error instanceof GtiHttpError) {
+        reply(error.status, errorBody(error.code, error.message));
+        return;
+      }
+      throw error;
+    }
+    writePage(res, record, url, query);
+  };
+
+  const writePage = (res: ServerResponse, record: GtiRequestRecord, url: URL, q: ParsedQuery): void => {
+    const { minDate, maxDate } = q;
+    const lo = minDate === undefined ? 0 : lowerBound(dataset, (d) => d >= minDate);
+    const hi = maxDate === undefined ? dataset.size : lowerBound(dataset, (d) => d > maxDate);
+    const ascending = q.order === 'date+';
+    const step = ascending ? 1 : -1;
+    let i = q.cursor ?? (ascending ? lo : hi - 1);
+    const inRange = (index: number): boolean => index >= lo && index < hi;
+    const matches = (item: Notification): boolean => q.predicates.every((p) => p(item));
+
+    const page: string[] = [];
+    const ids: string[] = [];
+    let next: number | undefined;
+    for (; inRange(i); i += step) {
+      const item = dataset.get(i);
+      if (!matches(item)) continue;
+      if (page.length === q.limit) {
+        next = i;
+        break;
+      }
+      page.push(JSON.stringify(q.descriptorsOnly ? descriptor(item) : item));
+      ids.push(item.context_attributes.notification_id);
+    }
+
+    const selfUrl = `${baseUrl}/ioc_stream${url.search}`;
+    const links: Record<string, string> = { self: selfUrl };
+    const meta: Record<string, unknown> = { count: page.length };
+    if (next !== undefined) {
+      const cursor = encodeCursor(next, q.identity);
+      const nextParams = new URLSearchParams(url.searchParams);
+      nextParams.set('cursor', cursor);
+      links.next = `${baseUrl}/ioc_stream?${nextParams.toString()}`;
+      meta.cursor = cursor;
+    }
+
+    record.status = 200;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    // One write per page: items were serialised once each; the join is a single copy.
+    res.end(`{"data":[${page.join(',')}],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`);
+    for (const id of ids) servedIds.set(id, (servedIds.get(id) ?? 0) + 1);
+  };
+
+  const server: Server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, errorBody('InternalError', String(error)));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(options.port ?? 0, host);
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  baseUrl = `http://${host}:${address.port}/api/v3`;
+
+  return {
+    baseUrl,
+    requests,
+    servedIds,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
