@@ -45,7 +45,14 @@ export async function* chunkEntries(
   entries: AsyncIterable<PreparedEntry> | Iterable<PreparedEntry>,
   envelope: RequestEnvelope,
   maxBytes: number,
+  timing: { assemblyMs: number } = { assemblyMs: 0 },
 ): AsyncGenerator<Chunk> {
+  const assemble = (seq: number, list: readonly PreparedEntry[]): Chunk => {
+    const started = performance.now();
+    const chunk = assembleChunk(seq, list, envelope);
+    timing.assemblyMs += performance.now() - started;
+    return chunk;
+  };
   let pending: PreparedEntry[] = [];
   let size = envelope.overheadBytes;
   let seq = 0;
@@ -53,7 +60,7 @@ export async function* chunkEntries(
     const added = entry.bytes + (pending.length > 0 ? 1 : 0);
     if (pending.length > 0 && size + added > maxBytes) {
       seq += 1;
-      yield assembleChunk(seq, pending, envelope);
+      yield assemble(seq, pending);
       pending = [];
       size = envelope.overheadBytes;
     }
@@ -67,6 +74,6 @@ export async function* chunkEntries(
   }
   if (pending.length > 0) {
     seq += 1;
-    yield assembleChunk(seq, pending, envelope);
+    yield assemble(seq, pending);
   }
 }

@@ -143,23 +143,26 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     inFlight.add(task);
   };
 
+  const timing = { assemblyMs: 0 };
   try {
-    const chunkStarted = () => performance.now();
-    let t = chunkStarted();
-    for await (const chunk of chunkEntries(entriesFromPages(), options.envelope, options.chunkMaxBytes)) {
-      stats.processingMs += performance.now() - t;
+    for await (const chunk of chunkEntries(
+      entriesFromPages(),
+      options.envelope,
+      options.chunkMaxBytes,
+      timing,
+    )) {
       stats.chunks += 1;
       stats.bytes += chunk.bytes;
       start(chunk);
       while (inFlight.size >= options.concurrency && failure === undefined) await Promise.race(inFlight);
       if (failure !== undefined) break;
-      t = chunkStarted();
     }
   } catch (error) {
     failure ??= { error };
   }
   await Promise.all(inFlight);
   await saving;
+  stats.processingMs += timing.assemblyMs;
   if (failure === undefined && !incremental && tracker.mark !== undefined) {
     // Newest first: only a complete run may move the mark.
     await options.saveCheckpoint(tracker.mark);

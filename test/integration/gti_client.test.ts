@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { GtiApiError } from '../../shared/errors.js';
+import { createGtiClient } from '../../shared/gti_client.js';
+import { Secret } from '../../shared/redact.js';
+import { generatedDataset } from '../../sim/dataset.js';
+import { startGtiSimulator } from '../../sim/gti_simulator.js';
+
+const KEY = new Secret('vt-key-for-gti-client-tests-0b9c');
+const retry = { maxAttempts: 4, maxTotalMs: 10_000, baseDelayMs: 20, maxDelayMs: 100 };
+
+describe('GTI client', () => {
+  it('pages through ioc_stream with the cursor, one request per page', async () => {
+    const dataset = generatedDataset({ count: 95, seed: 5 });
+    const sim = await startGtiSimulator({ dataset, apiKey: KEY.reveal() });
+    try {
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+      });
+      const ids: string[] = [];
+      let pages = 0;
+      for await (const page of client.pages({
+        filter: 'date:2025-12-31T00:00:00+',
+        order: 'date+',
+        limit: 40,
+      })) {
+        pages += 1;
+        for (const item of page.items)
+          ids.push(
+            (item as { context_attributes: { notification_id: string } }).context_attributes.notification_id,
+          );
+      }
+      assert.equal(pages, 3);
+      assert.equal(new Set(ids).size, 95);
+      assert.equal(sim.requests.length, 3);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('honours Retry-After on 429 and retries 5xx, then succeeds', async () => {
+    const sim = await startGtiSimulator({
+      dataset: generatedDataset({ count: 5, seed: 2 }),
+      apiKey: KEY.reveal(),
+      fault: ({ n }) =>
+        n === 1
+          ? {
+              status: 429,
+              headers: { 'retry-after': '1' },
+              body: { error: { code: 'QuotaExceededError', message: 'quota' } },
+            }
+          : n === 2
+            ? { status: 503, body: { error: { code: 'TransientError', message: 'later' } } }
+            : undefined,
+    });
+    try {
+      const retries: number[] = [];
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+        onRetry: ({ delayMs }) => retries.push(delayMs),
+      });
+      const started = Date.now();
+      const page = await client.fetchPage({ filter: '', order: 'date+', limit: 10 });
+      assert.equal(page.items.length, 5);
+      assert.equal(retries[0], 1000);
+      assert.ok(Date.now() - started >= 1000);
+      assert.equal(sim.requests.length, 3);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('fails at once on 400/401 with the VT error code', async () => {
+    const sim = await startGtiSimulator({
+      dataset: generatedDataset({ count: 5, seed: 2 }),
+      apiKey: KEY.reveal(),
+    });
+    try {
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+      });
+      await assert.rejects(
+        client.fetchPage({ filter: '', order: 'date+', limit: 41 }),
+        (e: unknown) =>
+          e instanceof GtiApiError && e.status === 400 && e.vtCode === 'InvalidArgumentError' && !e.retryable,
+      );
+      const wrong = new Secret('vt-wrong-key-for-tests-77aa');
+      const bad = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => wrong,
+        timeoutMs: 5000,
+        retry,
+      });
+      await assert.rejects(bad.fetchPage({ filter: '', order: 'date+', limit: 10 }), (e: unknown) => {
+        assert.ok(e instanceof GtiApiError && e.status === 401 && e.vtCode === 'WrongCredentialsError');
+        assert.ok(!inspect(e, { depth: 20, showHidden: true }).includes(wrong.reveal()));
+        return true;
+      });
+      assert.equal(sim.requests.length, 2);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('never carries the key in a network error, after bounded retries', async () => {
+    const server = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const client = createGtiClient({
+        baseUrl: `http://127.0.0.1:${port}/api/v3`,
+        apiKey: async () => KEY,
+        timeoutMs: 2000,
+        retry: { ...retry, maxAttempts: 3 },
+      });
+      await assert.rejects(client.fetchPage({ filter: '', order: 'date+', limit: 10 }), (e: unknown) => {
+        assert.ok(e instanceof GtiApiError && e.retryable);
+        const text = `${String(e)} ${e.stack ?? ''} ${inspect(e, { depth: 20, showHidden: true })} ${JSON.stringify(e)}`;
+        assert.ok(!text.includes(KEY.reveal()), 'key leaked into the error');
+        return true;
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
