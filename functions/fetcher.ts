@@ -1,0 +1,215 @@
+/**
+ * `fetchIocStream`: one fetch run per trigger message. Takes the lease, reads the Firestore
+ * checkpoint, runs the shared pipeline with `deliver` = publish the chunk to the chunks topic
+ * (awaiting Pub/Sub's acknowledgement, after which Pub/Sub owns its delivery), saves the checkpoint
+ * over published chunks, and stops at a page boundary before its time budget runs out, handing the
+ * rest to a continuation message on its own trigger topic.
+ *
+ * Errors: retryable ones (GTI 5xx/429 after in-process retries, Pub/Sub, Firestore unavailable)
+ * throw, so Pub/Sub redelivers the trigger with backoff; permanent ones (bad configuration, bad
+ * trigger message, GTI 400/401/403, unreadable secret) are logged with outcome "failed" and the
+ * trigger is acknowledged: redelivering cannot fix them, the next scheduled trigger tries again
+ * anyway and the "fetcher failing" alert reports them. Nothing is lost either way: the checkpoint
+ * only covers published chunks.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { CHUNK_ATTRIBUTES } from '../shared/chunk_message.js';
+import type { Chunk } from '../shared/chunker.js';
+import type { Config } from '../shared/config.js';
+import { describeError, isRetryable, ValidationError } from '../shared/errors.js';
+import type { FirestoreState } from '../shared/firestore_store.js';
+import type { GtiClient } from '../shared/gti_client.js';
+import { createEntryBuilder, forwarderName, requestEnvelope } from '../shared/log_entries.js';
+import type { Logger } from '../shared/logger.js';
+import { runFetch } from '../shared/pipeline.js';
+import type { MessageAttributes, Publisher } from '../shared/pubsub.js';
+import { parseTriggerData, type TriggerOverrides, triggerData } from '../shared/trigger_message.js';
+import { pushedMessage } from './pubsub_event.js';
+
+export type FetchOutcome = 'ok' | 'continued' | 'lease_held' | 'failed';
+
+export interface FetcherDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly gti: GtiClient;
+  readonly state: FirestoreState;
+  readonly publisher: Publisher;
+  /** Chunks published at once (the checkpoint still advances in order). */
+  readonly publishConcurrency?: number;
+  readonly now?: () => number;
+}
+
+/** Seconds kept in reserve after the budget: the last page, the final chunks and the save. */
+export function stopAfterMs(budgetSeconds: number): number {
+  const margin = Math.min(30, budgetSeconds * 0.1);
+  return (budgetSeconds - margin) * 1000;
+}
+
+/** The checkpoint document of a run: the main stream, or one per ad-hoc filter. */
+export function checkpointName(useCaseName: string, filter: string | undefined): string {
+  if (!filter) return useCaseName;
+  return `${useCaseName}--filter-${createHash('sha256').update(filter).digest('hex').slice(0, 16)}`;
+}
+
+export function chunkAttributes(runId: string, chunk: Chunk): MessageAttributes {
+  return {
+    [CHUNK_ATTRIBUTES.runId]: runId,
+    [CHUNK_ATTRIBUTES.seq]: String(chunk.seq),
+    [CHUNK_ATTRIBUTES.entryCount]: String(chunk.ids.length),
+    [CHUNK_ATTRIBUTES.newestNotificationDate]: new Date(chunk.newestDate * 1000).toISOString(),
+    [CHUNK_ATTRIBUTES.byteSize]: String(chunk.bytes),
+  };
+}
+
+export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promise<void> {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const chunksTopic = config.pubsub.chunksTopic ?? '';
+  const triggerTopic = config.pubsub.triggerTopic ?? '';
+  const leaseName = config.entries.useCaseName;
+  const leaseSeconds = config.fetcher.leaseSeconds;
+
+  return async (event) => {
+    const startedAt = now();
+    const runId = randomUUID();
+    const fields: Record<string, unknown> = {
+      event: 'fetch_run',
+      run_id: runId,
+      notifications: 0,
+      chunks: 0,
+      trimmed: 0,
+      pages: 0,
+      duplicates: 0,
+      seconds: 0,
+      outcome: 'failed' satisfies FetchOutcome,
+    };
+    const finish = (outcome: FetchOutcome, level: 'info' | 'warn' | 'error' = 'info'): void => {
+      fields.outcome = outcome;
+      fields.seconds = Math.round(now() - startedAt) / 1000;
+      logger[level]('fetch run finished', fields);
+    };
+
+    let overrides: TriggerOverrides;
+    const message = pushedMessage(event);
+    fields.trigger_message_id = message.messageId;
+    try {
+      overrides = parseTriggerData(message.data, new Date(startedAt));
+    } catch (error) {
+      fields.error = describeError(error);
+      finish('failed', 'error');
+      return; // a malformed trigger can never succeed: acknowledge it
+    }
+    if (overrides.continuation) fields.continuation = true;
+    if (overrides.filter) fields.filter = overrides.filter;
+    if (overrides.start !== undefined) fields.backfill_start = new Date(overrides.start * 1000).toISOString();
+    if (overrides.reason) fields.reason = overrides.reason;
+
+    let leaseHeld = false;
+    let renewal: NodeJS.Timeout | undefined;
+    const controller = new AbortController();
+    let leaseLost: unknown;
+    try {
+      const lease = await deps.state.acquireLease(leaseName, runId, leaseSeconds);
+      if (!lease.acquired) {
+        fields.lease_holder = lease.holder;
+        fields.lease_expires = new Date(lease.expiresAtMs).toISOString();
+        fields.why = 'another fetch run holds the lease; this trigger is acknowledged without fetching';
+        finish('lease_held');
+        return;
+      }
+      leaseHeld = true;
+      renewal = setInterval(
+        () => {
+          deps.state.renewLease(leaseName, runId, leaseSeconds).catch((error: unknown) => {
+            leaseLost ??= error;
+            controller.abort(error);
+          });
+        },
+        Math.max(1000, (leaseSeconds * 1000) / 3),
+      );
+      renewal.unref();
+
+      const store = deps.state.checkpointStore(checkpointName(leaseName, overrides.filter), {
+        lease: leaseName,
+        holder: runId,
+      });
+      // A backfill start resets this run's checkpoint (see trigger_message.ts).
+      const checkpoint = overrides.start === undefined ? await store.load() : undefined;
+      fields.checkpoint = checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined;
+
+      const forwarder =
+        config.chronicle.forwarderId && config.chronicle.projectId && config.chronicle.customerId
+          ? forwarderName(
+              config.chronicle.projectId,
+              config.chronicle.region,
+              config.chronicle.customerId,
+              config.chronicle.forwarderId,
+            )
+          : undefined;
+      const stopAt = startedAt + stopAfterMs(config.fetcher.timeBudgetSeconds);
+      const incremental = config.gti.order === 'date+';
+      const result = await runFetch({
+        gti: deps.gti,
+        filters: [config.gti.filters, overrides.filter ?? ''].filter(Boolean).join(' '),
+        order: config.gti.order,
+        limit: config.gti.limit,
+        checkpoint,
+        initialStartSeconds: overrides.start ?? config.gti.initialStartSeconds,
+        entries: createEntryBuilder({
+          fetchTime: new Date(startedAt),
+          namespace: config.entries.namespace,
+          useCaseName: config.entries.useCaseName,
+          chunkMaxBytes: config.entries.chunkMaxBytes,
+          forwarder,
+        }),
+        envelope: requestEnvelope(forwarder),
+        chunkMaxBytes: config.entries.chunkMaxBytes,
+        concurrency: deps.publishConcurrency ?? 4,
+        deliver: async (chunk) => {
+          await deps.publisher.publish(chunksTopic, Buffer.from(chunk.body), chunkAttributes(runId, chunk));
+        },
+        saveCheckpoint: (mark) => store.save(mark),
+        // Newest-first runs only move the checkpoint when complete, so they never stop early.
+        ...(incremental ? { shouldStop: () => now() >= stopAt } : {}),
+        signal: controller.signal,
+      });
+      Object.assign(fields, {
+        notifications: result.stats.notifications,
+        chunks: result.stats.chunks,
+        trimmed: result.stats.trimmed,
+        pages: result.stats.pages,
+        duplicates: result.stats.duplicates,
+        bytes: result.stats.bytes,
+        checkpoint: result.checkpoint ? new Date(result.checkpoint.date * 1000).toISOString() : undefined,
+      });
+      if (leaseLost !== undefined) throw leaseLost;
+      if (!result.stoppedEarly) {
+        finish('ok');
+        return;
+      }
+      // Release first: a continuation that arrived while we still held the lease would be dropped.
+      clearInterval(renewal);
+      await deps.state.releaseLease(leaseName, runId);
+      leaseHeld = false;
+      const next: TriggerOverrides = {
+        continuation: true,
+        ...(overrides.filter ? { filter: overrides.filter } : {}),
+      };
+      fields.continuation_message_id = await deps.publisher.publish(triggerTopic, triggerData(next), {
+        source: 'continuation',
+        [CHUNK_ATTRIBUTES.runId]: runId,
+      });
+      finish('continued');
+    } catch (error) {
+      const cause = leaseLost ?? error;
+      fields.error = describeError(cause);
+      const retry = isRetryable(cause) && !(cause instanceof ValidationError);
+      fields.retry = retry;
+      finish('failed', 'error');
+      if (retry) throw cause; // Pub/Sub redelivers the trigger
+    } finally {
+      clearInterval(renewal);
+      if (leaseHeld) await deps.state.releaseLease(leaseName, runId).catch(() => undefined);
+    }
+  };
+}
