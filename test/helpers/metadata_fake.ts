@@ -41,7 +41,7 @@ export async function startMetadataFake(options: MetadataFakeOptions = {}): Prom
     scopes: ['https://www.googleapis.com/auth/cloud-platform'],
   };
   const instance = {
-    id: 1234567890123456789,
+    id: '4520031799277581759',
     zone: 'projects/123456789012/zones/us-central1-a',
     hostname: 'ioc-stream.local',
     serviceAccounts: { default: serviceAccount, [email]: serviceAccount },
@@ -94,7 +94,7 @@ export async function startMetadataFake(options: MetadataFakeOptions = {}): Prom
       case '/computeMetadata/v1/instance/zone':
         return send(200, instance.zone, 'application/text');
       case '/computeMetadata/v1/instance/id':
-        return send(200, String(instance.id), 'application/text');
+        return send(200, instance.id, 'application/text');
       case '/computeMetadata/v1/instance/service-accounts':
         return send(200, JSON.stringify(instance.serviceAccounts));
       case '/computeMetadata/v1/instance':
