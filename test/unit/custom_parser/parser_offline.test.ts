@@ -1,0 +1,379 @@
+/**
+ * Offline checks of custom_parser/: they read the parser, the samples and the goldens, but cannot
+ * execute the parser (only `ioc-stream parser validate` against SecOps does).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { cleanObject } from '../../../shared/clean.js';
+import { toSnakeCase } from '../../../shared/parser_validation.js';
+import {
+  type CbnStatement,
+  CONVERT_TYPES,
+  DATE_FORMATS_SPECIAL,
+  KNOWN_PLUGINS,
+  parseCbn,
+  readFields,
+  walk,
+  writtenFields,
+} from '../../helpers/cbn.js';
+import { UdmSchema } from '../../helpers/udm_schema.js';
+
+const DIR = fileURLToPath(new URL('../../../../custom_parser/', import.meta.url));
+const UDM_PREFIX = 'event.idm.read_only_udm.';
+const parserText = readFileSync(join(DIR, 'ioc_stream.parser'), 'utf8');
+const schema = UdmSchema.load(join(DIR, 'udm_fields.txt'));
+const statements = parseCbn(parserText);
+
+const logNames = readdirSync(join(DIR, 'logs'))
+  .filter((f) => f.endsWith('.log'))
+  .map((f) => f.slice(0, -4))
+  .sort();
+const eventNames = readdirSync(join(DIR, 'events'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5))
+  .sort();
+const rawLogs = new Map(logNames.map((n) => [n, readFileSync(join(DIR, 'logs', `${n}.log`))]));
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+const samples = new Map(
+  [...rawLogs].map(([n, bytes]) => [n, JSON.parse(bytes.toString('utf8')) as Record<string, Json>]),
+);
+const goldens = new Map(
+  eventNames.map((n) => [
+    n,
+    JSON.parse(readFileSync(join(DIR, 'events', `${n}.json`), 'utf8')) as {
+      events: { event: Record<string, Json> }[];
+    },
+  ]),
+);
+
+/** Every path present in the samples, array elements flattened (`a.b` for a list of objects `a`). */
+function samplePaths(): Set<string> {
+  const paths = new Set<string>();
+  const visit = (v: Json, path: string) => {
+    if (path !== '') paths.add(path);
+    if (Array.isArray(v)) for (const item of v) visit(item, path);
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        visit(child, path === '' ? k : `${path}.${k}`);
+        if (path !== '') visit(child, `${path}.*`);
+      }
+    }
+  };
+  for (const s of samples.values()) visit(s, '');
+  return paths;
+}
+
+describe('custom parser: syntax', () => {
+  test('is one balanced filter block that the reader parses', () => {
+    assert.ok(statements.length > 10);
+  });
+
+  test('uses only known filter plugins and options', () => {
+    const problems: string[] = [];
+    walk(statements, (s) => {
+      if (s.kind !== 'plugin') return;
+      const allowed = KNOWN_PLUGINS[s.name];
+      if (!allowed) return void problems.push(`line ${s.line}: unknown filter plugin "${s.name}"`);
+      for (const opt of s.options) {
+        if (!allowed.includes(opt.key)) problems.push(`line ${s.line}: ${s.name} has no option "${opt.key}"`);
+        if (opt.key === 'on_error' && opt.value.kind !== 'string')
+          problems.push(`line ${s.line}: on_error takes a field name`);
+        if (
+          s.name === 'mutate' &&
+          ['replace', 'merge', 'rename', 'convert'].includes(opt.key) &&
+          opt.value.kind !== 'hash'
+        ) {
+          problems.push(`line ${s.line}: mutate ${opt.key} takes a hash`);
+        }
+        if (s.name === 'mutate' && opt.key === 'remove_field' && opt.value.kind !== 'array') {
+          problems.push(`line ${s.line}: remove_field takes a list`);
+        }
+      }
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  test('convert uses known types and date known formats', () => {
+    const problems: string[] = [];
+    walk(statements, (s) => {
+      if (s.kind !== 'plugin') return;
+      for (const opt of s.options) {
+        if (s.name === 'mutate' && opt.key === 'convert' && opt.value.kind === 'hash') {
+          for (const e of opt.value.entries) {
+            if (e.value.kind !== 'string' || !CONVERT_TYPES.has(e.value.value)) {
+              problems.push(`line ${e.value.line}: convert ${e.key} to an unknown type`);
+            }
+          }
+        }
+        if (s.name === 'date' && opt.key === 'match') {
+          if (opt.value.kind !== 'array' || opt.value.items.length < 2)
+            problems.push(`line ${s.line}: date match is [field, format...]`);
+          else {
+            for (const f of opt.value.items.slice(1)) {
+              if (f.kind !== 'string' || (!DATE_FORMATS_SPECIAL.has(f.value) && !/[yMdHms]/.test(f.value))) {
+                problems.push(`line ${s.line}: unknown date format`);
+              }
+            }
+          }
+        }
+        if (s.name === 'date' && !s.options.some((o) => o.key === 'on_error'))
+          problems.push(`line ${s.line}: date without on_error`);
+      }
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  test('ends with the @output merge of the event', () => {
+    const last = statements[statements.length - 1] as CbnStatement;
+    assert.equal(last.kind, 'plugin');
+    const writes = writtenFields([last]);
+    assert.deepEqual(
+      writes.map((w) => w.path),
+      ['@output'],
+    );
+    assert.match(parserText, /"@output"\s*=>\s*"event"/);
+  });
+});
+
+describe('custom parser: fields', () => {
+  const writes = writtenFields(statements);
+
+  test('every UDM field it writes exists in the committed UDM field list', () => {
+    const bad = writes
+      .filter((w) => w.path.startsWith(UDM_PREFIX))
+      .map((w) => ({ w, r: schema.resolve(w.path.slice(UDM_PREFIX.length)) }))
+      .filter(({ r }) => !r.ok)
+      .map(({ w, r }) => `line ${w.line}: ${w.path}: ${r.reason}`);
+    assert.deepEqual(bad, []);
+  });
+
+  test('writes nothing but UDM fields, @output and temporaries (_name)', () => {
+    const stray = writes
+      .filter((w) => !w.path.startsWith(UDM_PREFIX) && w.path !== '@output' && !w.path.startsWith('_'))
+      .map((w) => `line ${w.line}: ${w.path}`);
+    assert.deepEqual(stray, []);
+  });
+
+  test('temporaries merged into UDM only carry fields of the UDM type they become', () => {
+    // Infer each temporary's type from the merges that put it into UDM (or into another temporary).
+    const types = new Map<string, string>();
+    const merges: { target: string; source: string }[] = [];
+    walk(statements, (s) => {
+      if (s.kind !== 'plugin' || s.name !== 'mutate') return;
+      for (const opt of s.options) {
+        if (opt.key !== 'merge' || opt.value.kind !== 'hash') continue;
+        for (const e of opt.value.entries) {
+          if (e.value.kind === 'string' && e.value.value.startsWith('_'))
+            merges.push({ target: e.key, source: e.value.value });
+        }
+      }
+    });
+    const typeOf = (path: string): string | undefined => {
+      if (path.startsWith(UDM_PREFIX)) {
+        const r = schema.resolve(path.slice(UDM_PREFIX.length));
+        return r.ok ? r.type : undefined;
+      }
+      const [head, ...rest] = path.split('.');
+      const base = types.get(head ?? '');
+      if (base === undefined) return undefined;
+      const r = schema.resolve(rest.join('.'), base);
+      return r.ok ? r.type : undefined;
+    };
+    for (let round = 0; round < 5; round++) {
+      for (const m of merges) {
+        const t = typeOf(m.target);
+        if (t !== undefined) types.set(m.source, t);
+      }
+    }
+    assert.equal(types.get('_sr'), 'SecurityResult');
+    assert.equal(types.get('_l'), 'Label');
+    const problems: string[] = [];
+    for (const w of writes) {
+      const [head, ...rest] = w.path.split('.');
+      const base = types.get(head ?? '');
+      if (base === undefined || rest.length === 0) continue;
+      const r = schema.resolve(rest.join('.'), base);
+      if (!r.ok) problems.push(`line ${w.line}: ${w.path} (${base}): ${r.reason}`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('enum values it writes are valid', () => {
+    const problems: string[] = [];
+    walk(statements, (s) => {
+      if (s.kind !== 'plugin' || s.name !== 'mutate') return;
+      for (const opt of s.options) {
+        if (opt.key !== 'replace' || opt.value.kind !== 'hash') continue;
+        for (const e of opt.value.entries) {
+          if (e.value.kind !== 'string' || e.value.value.includes('%{')) continue;
+          const path = e.key.startsWith(UDM_PREFIX)
+            ? e.key.slice(UDM_PREFIX.length)
+            : e.key.startsWith('_sr.')
+              ? `security_result.${e.key.slice(4)}`
+              : e.key.startsWith('_tc.')
+                ? `security_result.threat_collections.${e.key.slice(4)}`
+                : undefined;
+          if (path === undefined) continue;
+          const r = schema.resolve(path);
+          if (r.ok && r.type && !schema.isScalar(r.type) && !schema.enumAllows(r.type, e.value.value)) {
+            problems.push(`line ${e.value.line}: ${e.value.value} is not a ${r.type}`);
+          }
+        }
+      }
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  test('every source field it reads occurs in at least one sample', () => {
+    const present = samplePaths();
+    const missing = readFields(statements)
+      .filter((r) => !present.has(r.path))
+      .map((r) => `line ${r.line} (${r.via}): ${r.path}`);
+    assert.deepEqual([...new Set(missing)], []);
+  });
+});
+
+describe('custom parser: samples and goldens', () => {
+  test('every sample has a golden and every golden a sample', () => {
+    assert.deepEqual(eventNames, logNames);
+  });
+
+  test('samples cover every type and origin plus the edge cases', () => {
+    const seen = new Set(
+      [...samples.values()].map((s) => `${s.type}/${(s.context_attributes as Record<string, Json>).origin}`),
+    );
+    for (const type of ['file', 'url', 'domain', 'ip_address', 'collection']) {
+      for (const origin of ['hunting', 'subscriptions'])
+        assert.ok(seen.has(`${type}/${origin}`), `${type}/${origin}`);
+    }
+    const all = [...samples.values()];
+    assert.ok(
+      all.some(
+        (s) =>
+          (s.context_attributes as Record<string, Json>).origin === 'hunting' &&
+          !('hunting_info' in (s.context_attributes as object)),
+      ),
+      'hunting without hunting_info',
+    );
+    assert.ok(
+      all.some((s) => ((s.context_attributes as Record<string, Json[]>).sources ?? []).length > 1),
+      'several sources',
+    );
+    assert.ok(
+      all.some((s) => Array.isArray(s.ioc_stream_trimmed)),
+      'trimmed item',
+    );
+    assert.ok(
+      [...rawLogs.values()].some((b) => [...b].some((byte) => byte > 0x7f)),
+      'unicode',
+    );
+    assert.ok(
+      all.some((s) => !['file', 'url', 'domain', 'ip_address', 'collection'].includes(String(s.type))),
+      'unknown type',
+    );
+  });
+
+  test('samples are byte-exact sender output: cleaned, keys sorted, compact UTF-8, no newline', () => {
+    for (const [name, bytes] of rawLogs) {
+      const text = bytes.toString('utf8');
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      assert.equal(
+        text,
+        JSON.stringify(cleanObject(parsed)),
+        `${name} is not in cleaned, sorted, compact form`,
+      );
+      assert.ok(!text.endsWith('\n'), `${name} ends with a newline`);
+      const ctx = parsed.context_attributes as Record<string, unknown>;
+      assert.equal(typeof ctx.notification_id, 'string', name);
+      assert.ok(Number.isInteger(ctx.notification_date), name);
+      const trimmed = parsed.ioc_stream_trimmed;
+      if (trimmed !== undefined) {
+        assert.ok(
+          Array.isArray(trimmed) &&
+            trimmed.every((p) => typeof p === 'string' && p.startsWith('attributes.')),
+        );
+        for (const p of trimmed as string[])
+          assert.ok(
+            !(p.slice('attributes.'.length) in (parsed.attributes as object)),
+            `${name}: ${p} still present`,
+          );
+      }
+    }
+  });
+
+  test('every golden event uses only valid UDM fields and enum values', () => {
+    const problems: string[] = [];
+    const check = (value: Json, path: string, file: string): void => {
+      if (Array.isArray(value)) {
+        for (const v of value) check(v, path, file);
+        return;
+      }
+      if (value === null || typeof value !== 'object') {
+        const r = schema.resolve(path);
+        if (!r.ok) problems.push(`${file}: ${path}: ${r.reason}`);
+        else if (
+          typeof value === 'string' &&
+          r.type &&
+          !schema.isScalar(r.type) &&
+          r.type !== 'Struct' &&
+          r.type !== 'Opaque' &&
+          !schema.enumAllows(r.type, value)
+        ) {
+          problems.push(`${file}: ${path}: ${value} is not a ${r.type}`);
+        }
+        return;
+      }
+      const r = path === '' ? { ok: true as const, type: 'UDM' } : schema.resolve(path);
+      if (!r.ok) return void problems.push(`${file}: ${path}: ${r.reason}`);
+      if (r.type === 'Struct') return;
+      for (const [k, v] of Object.entries(value))
+        check(v, path === '' ? toSnakeCase(k) : `${path}.${toSnakeCase(k)}`, file);
+    };
+    for (const [name, golden] of goldens) {
+      assert.ok(Array.isArray(golden.events) && golden.events.length > 0, name);
+      for (const { event } of golden.events) check(event, '', name);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('goldens agree with their samples on id, time, type, link and one security_result per source', () => {
+    const gui: Record<string, string> = {
+      file: 'file',
+      url: 'url',
+      domain: 'domain',
+      ip_address: 'ip-address',
+      collection: 'collection',
+    };
+    for (const [name, sample] of samples) {
+      const golden = goldens.get(name);
+      assert.ok(golden, name);
+      const event = golden.events[0]?.event as Record<string, Record<string, Json>>;
+      const meta = event.metadata as Record<string, Json>;
+      const ctx = sample.context_attributes as Record<string, Json>;
+      assert.equal(meta.productLogId, ctx.notification_id, name);
+      assert.equal(
+        meta.eventTimestamp,
+        new Date(Number(ctx.notification_date) * 1000).toISOString().replace('.000Z', 'Z'),
+        name,
+      );
+      assert.equal(meta.productEventType, sample.type, name);
+      assert.equal(meta.eventType, 'GENERIC_EVENT', name);
+      const section = gui[String(sample.type)];
+      if (section)
+        assert.equal(meta.urlBackToProduct, `https://www.virustotal.com/gui/${section}/${sample.id}`, name);
+      const sources = (ctx.sources ?? []) as Json[];
+      const results = event.securityResult as unknown as Json[];
+      assert.equal(results.length, Math.max(1, sources.length), `${name}: security_result count`);
+      if (Array.isArray(sample.ioc_stream_trimmed)) {
+        assert.equal(
+          (event.additional as Record<string, Json>).ioc_stream_trimmed,
+          sample.ioc_stream_trimmed.join(','),
+          name,
+        );
+      }
+    }
+  });
+});
