@@ -23,6 +23,9 @@ import {
   unwrap,
 } from './tf.js';
 
+/** A terraform interpolation as hcl2json renders it: `${expr}`. */
+const ref = (expr: string): string => `\${${expr}}`;
+
 let files: TfFile[] = [];
 let all: Block[] = [];
 
@@ -56,8 +59,8 @@ function grantTarget(type: string, body: Body): string {
   assert.ok(key, `unexpected IAM resource type ${type}`);
   const expr = unwrap(body[key]) ?? String(body[key]);
   if (type === 'google_project_iam_member') return `project:${expr}`;
-  const ref = /^(google_[a-z0-9_]+\.[a-z_]+)\./.exec(expr);
-  return ref ? (ref[1] as string) : expr;
+  const target = /^(google_[a-z0-9_]+\.[a-z_]+)\./.exec(expr);
+  return target ? (target[1] as string) : expr;
 }
 
 function roleName(role: Json | undefined): string {
@@ -167,7 +170,7 @@ describe('terraform wiring', () => {
   it('the custom role holds only chronicle.logs.import and chronicle.entities.import on the SecOps project', () => {
     const role = resource(files, 'google_project_iam_custom_role', 'chronicle_importer');
     assert.deepEqual(role.permissions, ['chronicle.logs.import', 'chronicle.entities.import']);
-    assert.equal(role.project, '${local.secops_project}');
+    assert.equal(role.project, ref('local.secops_project'));
   });
 
   it('the Pub/Sub service agent gets the grants dead-lettering and authenticated push need', () => {
@@ -201,8 +204,8 @@ describe('terraform wiring', () => {
       assert.equal(service.service_account_email, `\${google_service_account.${name}.email}`, name);
       assert.equal(fn.event_trigger, undefined, `${name} is invoked by its push subscription, not Eventarc`);
       const source = block(build, 'source', 'storage_source');
-      assert.equal(source.bucket, '${google_storage_bucket.source.name}');
-      assert.equal(source.object, '${google_storage_bucket_object.source.name}');
+      assert.equal(source.bucket, ref('google_storage_bucket.source.name'));
+      assert.equal(source.object, ref('google_storage_bucket_object.source.name'));
     }
   });
 
@@ -233,8 +236,8 @@ describe('terraform wiring', () => {
   it('the fetcher reads the GTI key from the module secret and stops before its timeout', () => {
     const env = locals(files).get('fetcher_env');
     assert.ok(isObject(env));
-    assert.equal(env.VT_API_KEY_SECRET_NAME, '${google_secret_manager_secret.gti_api_key.secret_id}');
-    assert.equal(env.FETCH_TIME_BUDGET_SECONDS, '${tostring(local.fetcher_budget)}');
+    assert.equal(env.VT_API_KEY_SECRET_NAME, ref('google_secret_manager_secret.gti_api_key.secret_id'));
+    assert.equal(env.FETCH_TIME_BUDGET_SECONDS, ref('tostring(local.fetcher_budget)'));
     assert.match(String(locals(files).get('fetcher_budget')), /var\.fetcher\.timeout_seconds - 60/);
     const secret = resource(files, 'google_secret_manager_secret', 'gti_api_key');
     assert.ok(secret);
@@ -260,7 +263,7 @@ describe('terraform wiring', () => {
         `${url}/projects/\${var.project_id}/topics/\${google_pubsub_topic.${topicName}.name}`,
       );
       const oidc = block(push, 'oidc_token');
-      assert.equal(oidc.service_account_email, '${google_service_account.push.email}');
+      assert.equal(oidc.service_account_email, ref('google_service_account.push.email'));
       assert.equal(oidc.audience, url);
       const expiration = block(sub, 'expiration_policy');
       assert.equal(expiration.ttl, '', `${subName} never expires`);
@@ -271,11 +274,11 @@ describe('terraform wiring', () => {
   it('the chunks subscription retries with backoff, then dead-letters after max_delivery_attempts (5..100)', () => {
     const chunks = resource(files, 'google_pubsub_subscription', 'chunks');
     const dl = block(chunks, 'dead_letter_policy');
-    assert.equal(dl.max_delivery_attempts, '${var.delivery.max_delivery_attempts}');
+    assert.equal(dl.max_delivery_attempts, ref('var.delivery.max_delivery_attempts'));
     assert.match(String(chunks.ack_deadline_seconds), /var\.sender\.timeout_seconds/);
     const retry = block(chunks, 'retry_policy');
-    assert.equal(retry.minimum_backoff, '${var.delivery.minimum_backoff}');
-    assert.equal(retry.maximum_backoff, '${var.delivery.maximum_backoff}');
+    assert.equal(retry.minimum_backoff, ref('var.delivery.minimum_backoff'));
+    assert.equal(retry.maximum_backoff, ref('var.delivery.maximum_backoff'));
     const delivery = all.find((b) => b.kind === 'variable' && b.name === 'delivery');
     assert.match(
       strings(delivery?.body.validation).join('\n'),
@@ -287,7 +290,7 @@ describe('terraform wiring', () => {
 
   it('the dead-letter topic has a 7-day pull subscription that never expires', () => {
     const sub = resource(files, 'google_pubsub_subscription', 'dead_letter');
-    assert.equal(sub.topic, '${google_pubsub_topic.dead_letter.id}');
+    assert.equal(sub.topic, ref('google_pubsub_topic.dead_letter.id'));
     assert.equal(sub.push_config, undefined);
     assert.equal(sub.message_retention_duration, '604800s');
     assert.equal(block(sub, 'expiration_policy').ttl, '');
@@ -295,14 +298,17 @@ describe('terraform wiring', () => {
 
   it('the scheduler publishes to the trigger topic as its own service account on the cron variable', () => {
     const job = resource(files, 'google_cloud_scheduler_job', 'fetch');
-    assert.equal(job.schedule, '${var.schedule.cron}');
-    assert.equal(job.time_zone, '${var.schedule.time_zone}');
+    assert.equal(job.schedule, ref('var.schedule.cron'));
+    assert.equal(job.time_zone, ref('var.schedule.time_zone'));
     const http = block(job, 'http_target');
-    assert.equal(http.uri, 'https://pubsub.googleapis.com/v1/${google_pubsub_topic.trigger.id}:publish');
+    assert.equal(
+      http.uri,
+      `https://pubsub.googleapis.com/v1/${ref('google_pubsub_topic.trigger.id')}:publish`,
+    );
     assert.equal(http.http_method, 'POST');
     assert.equal(
       block(http, 'oauth_token').service_account_email,
-      '${google_service_account.scheduler.email}',
+      ref('google_service_account.scheduler.email'),
     );
     const schedule = all.find((b) => b.kind === 'variable' && b.name === 'schedule');
     assert.match(String(schedule?.body.type), /cron\s*=\s*optional\(string, "5 \* \* \* \*"\)/);
@@ -353,7 +359,8 @@ describe('terraform wiring', () => {
       'dead_letter_not_empty',
       'fetcher_unhealthy',
     ]);
-    for (const p of policies.values()) assert.equal(p.notification_channels, '${var.notification_channels}');
+    for (const p of policies.values())
+      assert.equal(p.notification_channels, ref('var.notification_channels'));
     const dlq = block(policies.get('dead_letter_not_empty') as Body, 'conditions', 'condition_threshold');
     assert.match(String(dlq.filter), /num_undelivered_messages/);
     assert.match(String(dlq.filter), /local\.subscription_filter\.dead_letter/);
@@ -368,7 +375,7 @@ describe('terraform wiring', () => {
     );
     const age = block(policies.get('chunk_backlog_age') as Body, 'conditions', 'condition_threshold');
     assert.match(String(age.filter), /oldest_unacked_message_age/);
-    assert.equal(age.threshold_value, '${var.alerts.chunk_backlog_age_seconds}');
+    assert.equal(age.threshold_value, ref('var.alerts.chunk_backlog_age_seconds'));
   });
 
   it('every variable has a description and a type; all but booleans have a validation', () => {
@@ -378,7 +385,7 @@ describe('terraform wiring', () => {
         problems.push(`${b.name}: description`);
       }
       if (typeof b.body.type !== 'string') problems.push(`${b.name}: type`);
-      if (b.body.type !== '${bool}' && !b.body.validation) problems.push(`${b.name}: validation`);
+      if (b.body.type !== ref('bool') && !b.body.validation) problems.push(`${b.name}: validation`);
     }
     assert.deepEqual(problems, []);
   });
