@@ -1,0 +1,60 @@
+/**
+ * Runs the Chronicle logs:import simulator as its own process (benchmarks, demo):
+ *   node dist/sim/chronicle_simulator_main.js [--port N] [--latency-ms N] [--count-only] [--no-auth]
+ *     [--max-request-bytes N]
+ * Prints one JSON line `{"baseUrl":...}` on stdout when ready. `GET /_stats` answers
+ * {requests, acceptedRequests, entries, uniqueIds, duplicates, bytes, dataBytes}; on SIGTERM/SIGINT the same
+ * summary is printed as a JSON line and the process exits 0.
+ */
+import { parseArgs } from 'node:util';
+import { type ChronicleSimulatorOptions, startChronicleSimulator } from './chronicle_simulator.js';
+
+function numberOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'count-only': { type: 'boolean', default: false },
+      'no-auth': { type: 'boolean', default: false },
+      'max-request-bytes': { type: 'string' },
+    },
+    strict: true,
+  });
+  const options: ChronicleSimulatorOptions = {
+    keepEntries: !values['count-only'],
+    requireBearer: !values['no-auth'],
+  };
+  const port = numberOption(values.port, 'port');
+  if (port !== undefined) options.port = port;
+  const latency = numberOption(values['latency-ms'], 'latency-ms');
+  if (latency !== undefined) options.latencyMs = latency;
+  const max = numberOption(values['max-request-bytes'], 'max-request-bytes');
+  if (max !== undefined) options.maxRequestBytes = max;
+  const sim = await startChronicleSimulator(options);
+  const stop = async (): Promise<void> => {
+    const stats = (await (await fetch(`${sim.baseUrl}/_stats`)).json()) as unknown;
+    process.stdout.write(`${JSON.stringify(stats)}\n`);
+    await sim.close();
+    process.exit(0);
+  };
+  const onSignal = (): void => {
+    stop().catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  // Ready only once the signal handlers are in place.
+  process.stdout.write(`${JSON.stringify({ baseUrl: sim.baseUrl })}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`chronicle simulator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
