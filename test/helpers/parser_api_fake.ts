@@ -24,6 +24,8 @@ export interface ParserApiFake {
   readonly requests: readonly RecordedRequest[];
   /** Events returned for a log, keyed by the log's exact bytes. */
   setEvents(log: Buffer, events: readonly FakeEvent[]): void;
+  /** Forget a log: the fake then answers it with a per-log error, as for a parser failure. */
+  forget(log: Buffer): void;
   /** Answer every request with this google.rpc error until cleared (undefined). */
   failWith(error: { status: number; rpcStatus: string; message: string } | undefined): void;
   close(): Promise<void>;
@@ -106,6 +108,7 @@ export async function startParserApiFake(): Promise<ParserApiFake> {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     setEvents: (log, events) => table.set(log.toString('hex'), events),
+    forget: (log) => table.delete(log.toString('hex')),
     failWith: (error) => {
       failure = error;
     },
