@@ -107,6 +107,8 @@ export function forwarderName(
   return `projects/${project}/locations/${region}/instances/${customerId}/forwarders/${forwarderId}`;
 }
 
+const DATA_PREFIX = '{"data":"';
+
 export interface EntryBuilder {
   build(notification: Notification): PreparedEntry;
 }
@@ -119,20 +121,23 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
     options.namespace === undefined ? '' : `,"environmentNamespace":${JSON.stringify(options.namespace)}`;
   const useCaseLabel = `"use_case_name":{"value":${JSON.stringify(options.useCaseName)}}`;
 
-  const serialise = (data: string, date: number, trimmed: readonly string[]): string => {
+  /** The entry text after the base64 data; small, so measuring its UTF-8 bytes is cheap. */
+  const afterData = (date: number, trimmed: readonly string[]): string => {
     const entryMs = date * 1000;
     const logEntryTime = new Date(entryMs).toISOString();
     const collectionTime = new Date(Math.max(fetchMs, entryMs)).toISOString();
     const trimmedLabel =
       trimmed.length === 0 ? '' : `,"trimmed_fields":{"value":${JSON.stringify(trimmed.join(','))}}`;
-    return `{"data":"${data}","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
+    return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
   };
 
   const encode = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => {
     const raw = Buffer.from(JSON.stringify(cleaned), 'utf8');
-    const json = serialise(raw.toString('base64'), date, trimmed);
-    // The entry text is ASCII apart from label/namespace values, which config restricts to ASCII.
-    return { json, bytes: Buffer.byteLength(json), rawBytes: raw.length };
+    const data = raw.toString('base64');
+    const tail = afterData(date, trimmed);
+    const json = DATA_PREFIX + data + tail;
+    // Base64 is ASCII, so only the small tail needs a UTF-8 count: no pass over the whole entry.
+    return { json, bytes: DATA_PREFIX.length + data.length + Buffer.byteLength(tail), rawBytes: raw.length };
   };
 
   return {
