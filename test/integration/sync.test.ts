@@ -1,0 +1,224 @@
+/**
+ * End to end: `ioc-stream sync` as a real child process against the loopback GTI and Chronicle
+ * simulators, the GCE metadata fake (real google-auth-library token path) and the Secret Manager
+ * fake (real @google-cloud/secret-manager client).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
+import { type Dataset, demoDataset, generatedDataset } from '../../sim/dataset.js';
+import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';
+import { startMetadataFake } from '../helpers/metadata_fake.js';
+import { startSecretManagerFake } from '../helpers/secret_manager_fake.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const API_KEY = 'gti-key-7f3c9a1e5b2d4c6f8a0b';
+const TOKEN = 'ya29.fake-access-token-4b1d9e';
+const CUSTOMER = '01234567-89ab-4cde-8f01-23456789abcd';
+
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+let metadata: Awaited<ReturnType<typeof startMetadataFake>>;
+
+before(async () => {
+  metadata = await startMetadataFake({ token: TOKEN, projectId: 'my-project' });
+});
+after(async () => {
+  await metadata.close();
+});
+
+function baseEnv(gti: GtiSimulator, chronicle: ChronicleSimulator, dataset: Dataset, dir: string) {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    VT_API_BASE_URL: gti.baseUrl,
+    VT_DATE_FILTER: new Date((dataset.dateOf(0) - 5) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    CHRONICLE_API_BASE_URL: chronicle.baseUrl,
+    CHRONICLE_CUSTOMER_ID: CUSTOMER,
+    CHRONICLE_REGION: 'eu',
+    GCP_PROJECT_ID: 'my-project',
+    CHECKPOINT_FILE: join(dir, 'checkpoint.json'),
+    CHUNK_MAX_BYTES: '1000000',
+    GCE_METADATA_HOST: metadata.host,
+    METADATA_SERVER_DETECTION: 'assume-present',
+    RETRY_MAX_SECONDS: '20',
+  };
+}
+
+function runSync(env: Record<string, string>, onSpawn?: (child: ChildProcess) => void): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'sync', '--json'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    onSpawn?.(child);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+function allIds(dataset: Dataset): string[] {
+  return Array.from({ length: dataset.size }, (_, i) => dataset.get(i).context_attributes.notification_id);
+}
+
+describe('standalone sync end to end', () => {
+  it('delivers a 2,000-notification dataset exactly once, and a rerun sends nothing new', async () => {
+    const dataset = generatedDataset({ count: 2000, seed: 7 });
+    const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });
+    const chronicle = await startChronicleSimulator({ acceptToken: (t) => t === TOKEN });
+    try {
+      const env = {
+        ...baseEnv(gti, chronicle, dataset, mkdtempSync(join(tmpdir(), 'sync-'))),
+        VT_API_KEY: API_KEY,
+      };
+      const first = await runSync(env);
+      assert.equal(first.code, 0, first.stderr);
+      const summary = JSON.parse(first.stdout) as { notifications: number; chunks: number };
+      assert.equal(summary.notifications, 2000);
+      for (const id of allIds(dataset)) assert.equal(chronicle.acceptedIds.get(id), 1, `notification ${id}`);
+      assert.equal(chronicle.acceptedIds.size, 2000);
+      assert.ok(chronicle.requests.every((r) => r.bytes <= 1_000_000));
+      assert.ok(gti.requests.every((r) => new URL(r.url).searchParams.get('limit') === '40'));
+
+      const again = await runSync(env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((JSON.parse(again.stdout) as { notifications: number }).notifications, 0);
+      assert.equal(chronicle.acceptedIds.size, 2000);
+      assert.ok([...chronicle.acceptedIds.values()].every((n) => n === 1));
+    } finally {
+      await gti.close();
+      await chronicle.close();
+    }
+  });
+
+  it('loses nothing when killed mid-run and run again; retries 429/500 and splits on 413', async () => {
+    const dataset = generatedDataset({ count: 2000, seed: 11 });
+    const gti = await startGtiSimulator({
+      dataset,
+      apiKey: API_KEY,
+      fault: ({ n }) =>
+        n === 3 ? { status: 429, headers: { 'retry-after': '1' } } : n === 9 ? { status: 503 } : undefined,
+    });
+    let child: ChildProcess | undefined;
+    const chronicle = await startChronicleSimulator({
+      acceptToken: (t) => t === TOKEN,
+      fault: ({ n }) => {
+        if (n === 12 && child?.pid) child.kill('SIGKILL');
+        if (n === 2) return { status: 500, rpcStatus: 'INTERNAL' };
+        if (n === 4) return { status: 429, rpcStatus: 'RESOURCE_EXHAUSTED', headers: { 'retry-after': '0' } };
+        if (n === 6)
+          return {
+            status: 413,
+            rpcStatus: 'INVALID_ARGUMENT',
+            message: 'Request payload size exceeds the limit',
+          };
+        return undefined;
+      },
+    });
+    try {
+      const env = {
+        ...baseEnv(gti, chronicle, dataset, mkdtempSync(join(tmpdir(), 'crash-'))),
+        VT_API_KEY: API_KEY,
+      };
+      const killed = await runSync(env, (c) => {
+        child = c;
+      });
+      assert.equal(killed.signal, 'SIGKILL');
+      const partial = chronicle.acceptedIds.size;
+      assert.ok(partial > 0 && partial < 2000, `accepted before the crash: ${partial}`);
+      const rerun = await runSync(env);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      for (const id of allIds(dataset)) assert.ok((chronicle.acceptedIds.get(id) ?? 0) >= 1, `lost ${id}`);
+      const duplicates = [...chronicle.acceptedIds.values()].filter((n) => n > 1).length;
+      // Duplicates only come from chunks whose acceptance was not recorded before the kill.
+      assert.ok(duplicates <= partial, `duplicates ${duplicates}`);
+      assert.ok(chronicle.requests.some((r) => r.status === 413));
+    } finally {
+      await gti.close();
+      await chronicle.close();
+    }
+  });
+
+  it('delivers an oversized notification trimmed and labelled', async () => {
+    const dataset = demoDataset();
+    const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });
+    const chronicle = await startChronicleSimulator({ acceptToken: (t) => t === TOKEN });
+    try {
+      const env = {
+        ...baseEnv(gti, chronicle, dataset, mkdtempSync(join(tmpdir(), 'big-'))),
+        VT_API_KEY: API_KEY,
+        CHUNK_MAX_BYTES: '3900000',
+      };
+      const run = await runSync(env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(chronicle.acceptedIds.size, dataset.size);
+      const trimmed = chronicle.entries.filter((e) => e.labels?.trimmed_fields !== undefined);
+      assert.equal(trimmed.length, 1);
+      const [entry] = trimmed;
+      assert.ok(entry);
+      assert.match(entry.labels?.trimmed_fields?.value ?? '', /^attributes\.last_analysis_results/);
+      const data = entry.data as { ioc_stream_trimmed?: string[]; attributes?: Record<string, unknown> };
+      assert.equal(data.ioc_stream_trimmed?.[0], 'attributes.last_analysis_results');
+      assert.equal(data.attributes?.last_analysis_results, undefined);
+      assert.ok(typeof data.attributes?.sha256 === 'string');
+    } finally {
+      await gti.close();
+      await chronicle.close();
+    }
+  });
+
+  it('reads the key from Secret Manager and never prints it or the token, even on failure', async () => {
+    const dataset = generatedDataset({ count: 120, seed: 3 });
+    const secrets = await startSecretManagerFake({
+      'projects/my-project/secrets/gti-key/versions/latest': API_KEY,
+    });
+    const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });
+    const chronicle = await startChronicleSimulator({
+      acceptToken: (t) => t === TOKEN,
+      fault: ({ n }) =>
+        n >= 2 ? { status: 403, rpcStatus: 'PERMISSION_DENIED', message: 'denied' } : undefined,
+    });
+    try {
+      const env = {
+        ...baseEnv(gti, chronicle, dataset, mkdtempSync(join(tmpdir(), 'secret-'))),
+        VT_API_KEY_SECRET_NAME: 'gti-key',
+        SECRET_MANAGER_API_ENDPOINT: `http://${secrets.host}:${secrets.port}`,
+        CHUNK_MAX_BYTES: '100000',
+        LOG_LEVEL: 'debug',
+      };
+      const run = await runSync(env);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /failed: ChroniclePermanentError: Chronicle answered 403 PERMISSION_DENIED/);
+      assert.ok(secrets.requests.length >= 1);
+      assert.ok(chronicle.acceptedIds.size > 0);
+      const wrongKey = await runSync({ ...env, VT_API_KEY_SECRET_NAME: '', VT_API_KEY: `${API_KEY}-wrong` });
+      assert.equal(wrongKey.code, 1);
+      assert.match(wrongKey.stderr, /GTI answered 401 WrongCredentialsError/);
+      for (const output of [run.stdout, run.stderr, wrongKey.stdout, wrongKey.stderr]) {
+        assert.ok(!output.includes(API_KEY), 'the API key leaked into the output');
+        assert.ok(!output.includes(TOKEN), 'the access token leaked into the output');
+      }
+    } finally {
+      await secrets.close();
+      await gti.close();
+      await chronicle.close();
+    }
+  });
+});
