@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'fetch new notifications and import them (standalone, inline)',
     load: async () => (await import('./sync_command.js')).syncCommand,
   },
+  parser: {
+    summary: 'validate custom_parser/ against the SecOps parser API (parser validate [--update])',
+    load: async () => (await import('./parser_command.js')).parserCommand,
+  },
   dlq: {
     summary: 'dead-lettered chunks: list, replay (to the chunks topic or Chronicle), purge with an archive',
     load: async () => (await import('./dlq_command.js')).dlqCommand,
