@@ -54,24 +54,10 @@ function replaceBetween(text, begin, end, content) {
   return `${text.slice(0, i + begin.length)}\n${content}\n${text.slice(j)}`;
 }
 
-/** The repository formats markdown with Biome (`npm run lint`); emit what it would write. */
-function biomeFormat(text) {
-  const bin = join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
-  if (!existsSync(bin)) return text;
-  const r = spawnSync(process.execPath, [bin, 'format', '--stdin-file-path=terraform/README.md'], {
-    cwd: root,
-    input: text,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`terraform-docs: biome format failed: ${r.stderr}`);
-  return r.stdout;
-}
-
 const tables = await render();
 const current = readFileSync(readmePath, 'utf8');
 let next = replaceBetween(current, '<!-- BEGIN_TF_INPUTS -->', '<!-- END_TF_INPUTS -->', tables.inputs);
 next = replaceBetween(next, '<!-- BEGIN_TF_OUTPUTS -->', '<!-- END_TF_OUTPUTS -->', tables.outputs);
-next = biomeFormat(next);
 if (process.argv.includes('--check')) {
   if (next !== current) {
     console.error(
