@@ -12,7 +12,7 @@ import {
 } from '../sim/chronicle_simulator.js';
 import { generatedDataset } from '../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../sim/gti_simulator.js';
-import { startMetadataFake } from '../test/helpers/metadata_fake.js';
+import { startMetadataFake } from '../sim/metadata_server.js';
 import { distPath, startServerProcess } from './processes.js';
 
 export interface ServiceOptions {
@@ -95,7 +95,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       '0',
       '--latency-ms',
       String(options.chronicleLatencyMs),
-      '--no-keep-entries',
+      '--count-only',
     ]);
     closers.push(() => chronicle.stop());
     return {

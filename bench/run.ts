@@ -1,0 +1,316 @@
+/**
+ * `npm run bench`: the benchmark suite. Measures core throughput, standalone sync end to end,
+ * sender concurrency under latency, GTI paging discipline, the cloud topology on the emulators,
+ * cold start and the deploy archive; evaluates every target; writes bench/results/<size>.json.
+ *
+ *   node dist/bench/run.js [--size 2k|10k|100k] [--quick] [--runs N] [--latency-ms N]
+ *                          [--skip core,standalone,concurrency,paging,cloud,package] [--out FILE]
+ *
+ * --size 100k also runs sync at 10k (--runs times) and at 100k (once) in the same run, for the
+ * memory-scaling ratio. --quick = --size 2k --runs 1 (proves the bench works; timings indicative).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type CloudResult, cloudSkipReason, runCloud } from './cloud.js';
+import type { CoreResult } from './core_worker.js';
+import { loadAverage, machineInfo } from './machine.js';
+import { type PagingResult, runPagingCheck } from './paging.js';
+import { distPath, REPO_ROOT, runMeasured } from './processes.js';
+import { BENCH_SEED, parseSize, sizeLabel } from './sizes.js';
+import { runStandalone, type StandaloneResult } from './standalone.js';
+import { median, round } from './stats.js';
+import { evaluateTargets, type TargetResult, targetTable } from './targets.js';
+
+export const SECTIONS = ['core', 'standalone', 'concurrency', 'paging', 'cloud', 'package'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  readonly count: number;
+  readonly runs: number;
+  readonly latencyMs: number;
+  readonly skip: ReadonlySet<Section>;
+  readonly log: (line: string) => void;
+}
+
+export interface BenchResults {
+  readonly version: 1;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly machine: ReturnType<typeof machineInfo> & { loadAverageEnd: readonly number[] };
+  readonly options: { size: string; count: number; runs: number; latencyMs: number; skipped: string[] };
+  readonly core?: { runs: CoreResult[]; median: { mbPerSecond: number; notificationsPerSecond: number } };
+  readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
+  readonly scaling?: { small: StandaloneMedian; large: StandaloneResult; ratio: number };
+  readonly concurrency?: {
+    chronicleLatencyMs: number;
+    c1: StandaloneResult;
+    c4: StandaloneResult;
+    speedup: number;
+  };
+  readonly paging?: PagingResult;
+  readonly cloud?: CloudResult | { skipped: string };
+  readonly archive?: { path: string; bytes: number } | { skipped: string };
+  readonly targets: readonly TargetResult[];
+}
+
+export interface StandaloneMedian {
+  readonly count: number;
+  readonly runs: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly peakRssMB: number;
+  readonly processingMs: number;
+  readonly processingShare: number;
+  readonly cpuShare: number;
+  readonly chunkFill: number;
+  readonly chronicleRequests: number;
+  readonly deliveredMBps: number;
+}
+
+function summarise(runs: readonly StandaloneResult[]): StandaloneMedian {
+  const m = (f: (r: StandaloneResult) => number, digits = 3) => round(median(runs.map(f)), digits);
+  return {
+    count: runs[0]?.count ?? 0,
+    runs: runs.length,
+    wallMs: m((r) => r.wallMs, 0),
+    cpuMs: m((r) => r.cpuMs, 0),
+    peakRssMB: m((r) => r.peakRssMB, 1),
+    processingMs: m((r) => r.summary.processingMs, 0),
+    processingShare: m((r) => r.processingShare),
+    cpuShare: m((r) => r.cpuShare),
+    chunkFill: m((r) => r.chunkFill, 4),
+    chronicleRequests: m((r) => r.chronicle.requests, 0),
+    deliveredMBps: m((r) => r.deliveredMBps, 1),
+  };
+}
+
+/** Checks that a sync run delivered every notification exactly once. */
+export function assertComplete(run: StandaloneResult): void {
+  const c = run.chronicle;
+  if (
+    c.uniqueIds !== run.count ||
+    c.duplicates !== 0 ||
+    c.entries !== run.count ||
+    run.summary.notifications !== run.count
+  )
+    throw new Error(
+      `sync of ${run.count} delivered ${c.uniqueIds} unique ids (${c.duplicates} duplicates, ${c.entries} entries)`,
+    );
+}
+
+async function core(count: number, runs: number, log: BenchOptions['log']): Promise<CoreResult[]> {
+  const results: CoreResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = await runMeasured(
+      distPath('bench', 'core_worker.js'),
+      ['--count', String(count)],
+      process.env,
+    );
+    if (run.code !== 0) throw new Error(`core worker failed: ${run.stderr}`);
+    const r = JSON.parse(run.stdout.trim()) as CoreResult;
+    log(
+      `  core ${sizeLabel(count)} run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
+    );
+    results.push(r);
+  }
+  return results;
+}
+
+async function standalone(
+  count: number,
+  runs: number,
+  latencyMs: number,
+  concurrency: number,
+  log: BenchOptions['log'],
+): Promise<StandaloneResult[]> {
+  const results: StandaloneResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await runStandalone({
+      count,
+      seed: BENCH_SEED,
+      gtiLatencyMs: latencyMs,
+      chronicleLatencyMs: latencyMs,
+      concurrency,
+      mode: 'process',
+    });
+    assertComplete(r);
+    log(
+      `  sync ${sizeLabel(count)} (latency ${latencyMs} ms, concurrency ${concurrency}) run ${i + 1}: ` +
+        `${(r.wallMs / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${r.peakRssMB.toFixed(0)} MB RSS, ` +
+        `${r.chronicle.requests} requests, own code ${(100 * r.processingShare).toFixed(1)}% of wall`,
+    );
+    results.push(r);
+  }
+  return results;
+}
+
+function packageArchive(): { path: string; bytes: number } {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.js')], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`scripts/package.js failed: ${result.stderr}`);
+  const path = join(REPO_ROOT, 'terraform', 'build', 'function-source.zip');
+  return { path: 'terraform/build/function-source.zip', bytes: statSync(path).size };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  const { count, runs, latencyMs, skip, log } = options;
+  const large = count >= 100_000;
+  const mainCount = large ? 10_000 : count;
+  log(
+    `machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageStart.join(' ')}`,
+  );
+  const out: { -readonly [K in keyof BenchResults]?: BenchResults[K] } = {};
+
+  if (!skip.has('core')) {
+    log('core throughput (clean + entries + chunking, one core, fresh process)');
+    const coreRuns = await core(count, large ? 1 : runs, log);
+    out.core = {
+      runs: coreRuns,
+      median: {
+        mbPerSecond: round(median(coreRuns.map((r) => r.mbPerSecond)), 1),
+        notificationsPerSecond: round(median(coreRuns.map((r) => r.notificationsPerSecond)), 0),
+      },
+    };
+  }
+  if (!skip.has('standalone')) {
+    log('standalone sync end to end (GTI and Chronicle simulators in their own processes)');
+    const runsMain = await standalone(mainCount, runs, latencyMs, 2, log);
+    out.standalone = { runs: runsMain, median: summarise(runsMain) };
+    if (large) {
+      log('memory scaling: one sync of the large dataset');
+      const [big] = await standalone(count, 1, latencyMs, 2, log);
+      if (big) {
+        const small = summarise(runsMain);
+        out.scaling = { small, large: big, ratio: round(big.peakRssMB / small.peakRssMB, 3) };
+      }
+    }
+  }
+  if (!skip.has('concurrency')) {
+    const chronicleLatencyMs = 50;
+    log(`sender overlap: Chronicle latency ${chronicleLatencyMs} ms, CHRONICLE_CONCURRENCY 1 vs 4`);
+    const run = async (concurrency: number) => {
+      const r = await runStandalone({
+        count: mainCount,
+        seed: BENCH_SEED,
+        gtiLatencyMs: 0,
+        chronicleLatencyMs,
+        concurrency,
+        mode: 'process',
+      });
+      assertComplete(r);
+      log(`  concurrency ${concurrency}: ${(r.wallMs / 1000).toFixed(2)} s wall`);
+      return r;
+    };
+    const c1 = await run(1);
+    const c4 = await run(4);
+    out.concurrency = { chronicleLatencyMs, c1, c4, speedup: round(c1.wallMs / c4.wallMs, 3) };
+  }
+  if (!skip.has('paging')) {
+    log('GTI paging discipline (recording proxy, 2k notifications, GTI latency 20 ms)');
+    out.paging = await runPagingCheck({ count: 2000, seed: BENCH_SEED, gtiLatencyMs: 20, mode: 'process' });
+    log(
+      `  ${out.paging.requests} requests, limits ${out.paging.limits.join(',')}, max in flight ${out.paging.maxInFlight}, chained ${out.paging.chained}`,
+    );
+  }
+  if (!skip.has('cloud')) {
+    const reason = cloudSkipReason();
+    if (reason !== undefined) {
+      out.cloud = { skipped: reason };
+      log(`cloud topology skipped: ${reason}`);
+    } else {
+      log(`cloud topology on the emulators (${sizeLabel(mainCount)}), then cold starts`);
+      try {
+        const cloud = await runCloud({ count: mainCount, seed: BENCH_SEED });
+        out.cloud = cloud;
+        log(
+          `  ${(cloud.wallMs / 1000).toFixed(2)} s to deliver ${cloud.delivered}, ${cloud.chronicleRequests} requests`,
+        );
+        for (const c of cloud.coldStarts)
+          log(
+            `  cold start ${c.target}: import ${c.importMs.toFixed(0)} ms, first request ${c.firstRequestMs.toFixed(0)} ms (status ${c.status})`,
+          );
+      } catch (error) {
+        out.cloud = {
+          skipped: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500),
+        };
+        log(`  cloud topology failed: ${(out.cloud as { skipped: string }).skipped}`);
+      }
+    }
+  }
+  if (!skip.has('package')) {
+    log('deploy archive (scripts/package.js)');
+    try {
+      out.archive = packageArchive();
+      log(`  ${out.archive.path}: ${(out.archive.bytes / 1e6).toFixed(2)} MB`);
+    } catch (error) {
+      out.archive = { skipped: error instanceof Error ? error.message.slice(0, 300) : String(error) };
+    }
+  }
+  const durationMs = performance.now() - started;
+  const partial = {
+    version: 1 as const,
+    startedAt,
+    durationMs: round(durationMs, 0),
+    machine: { ...machine, loadAverageEnd: loadAverage() },
+    options: { size: sizeLabel(count), count, runs, latencyMs, skipped: [...skip] },
+    ...out,
+  };
+  return { ...partial, targets: evaluateTargets(partial) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      skip: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      'Usage: npm run bench -- [--size 2k|10k|100k] [--quick] [--runs N] [--latency-ms N] [--skip a,b] [--out FILE]\n' +
+        `Sections: ${SECTIONS.join(', ')}\n`,
+    );
+    return;
+  }
+  const count = parseSize(values.size ?? (values.quick ? '2k' : '10k'));
+  const runs = Number(values.runs ?? (values.quick ? '1' : '3'));
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError('--runs must be a positive integer');
+  const skip = new Set<Section>();
+  for (const s of (values.skip ?? '').split(',').filter((x) => x !== '')) {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new RangeError(`unknown section "${s}"`);
+    skip.add(s as Section);
+  }
+  const results = await runBench({
+    count,
+    runs,
+    latencyMs: Number(values['latency-ms'] ?? '0'),
+    skip,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const outFile = values.out ?? join(REPO_ROOT, 'bench', 'results', `${sizeLabel(count)}.json`);
+  const dir = join(outFile, '..');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(
+    `${targetTable(results)}\n\nresults: ${outFile} (${(results.durationMs / 1000).toFixed(0)} s)\n`,
+  );
+}
+
+const invoked = process.argv[1];
+if (invoked !== undefined && import.meta.url === pathToFileURL(realpathSync(invoked)).href) {
+  await main();
+}
