@@ -412,7 +412,8 @@ export const dlqCommand: CliCommand = async (argv, ctx) => {
       out(JSON.stringify({ ...result, maxReplays }));
       return result.error === undefined ? 0 : 1;
     }
-    const rateText = result.seconds > 0 ? ` (${(result.moved / result.seconds).toFixed(1)} msg/s)` : '';
+    const rateText =
+      result.movingSeconds > 0 ? ` (${(result.moved / result.movingSeconds).toFixed(1)} msg/s)` : '';
     if (result.matched === 0 && result.error === undefined) {
       out(`Nothing to replay: no dead-lettered messages match ${result.filter} on ${result.subscription}.`);
       return 0;

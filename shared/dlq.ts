@@ -762,6 +762,8 @@ export interface ReplayResult extends ReplayProgress {
   readonly dryRun: boolean;
   readonly limited: boolean;
   readonly seconds: number;
+  /** Seconds from the start to the last confirmed move (the rate's denominator). */
+  readonly movingSeconds: number;
   /** Messages left in place because they reached the replay limit (ids, for the report). */
   readonly atMaxReplays: readonly ReplayedRef[];
   /** The error that stopped the replay, if any (the message it concerned stays dead-lettered). */
@@ -802,6 +804,7 @@ export async function replayDeadLetters(
   };
   const atMax: ReplayedRef[] = [];
   const movedIds: string[] = [];
+  let lastMoveAt = started;
   let claimed = 0; // messages taken for moving (limit accounting, including in flight)
   let failure: string | undefined;
   let limited = false;
@@ -870,6 +873,7 @@ export async function replayDeadLetters(
           progress.moved += 1;
           progress.entries += entryCountOf(m.attributes, m.data);
           movedIds.push(m.messageId);
+          lastMoveAt = performance.now();
           options.onProgress?.(progress);
         }
       };
@@ -887,6 +891,7 @@ export async function replayDeadLetters(
     dryRun: options.dryRun,
     limited,
     seconds: (performance.now() - started) / 1000,
+    movingSeconds: (lastMoveAt - started) / 1000,
     atMaxReplays: atMax,
     error: failure,
     movedIds,
