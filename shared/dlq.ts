@@ -56,19 +56,53 @@ function textAttr(value: string | undefined): string | undefined {
   return trimmed.length > ERROR_MESSAGE_MAX ? `${trimmed.slice(0, ERROR_MESSAGE_MAX - 1)}…` : trimmed;
 }
 
+/** An ISO 8601 time or unix seconds/milliseconds attribute, in ms; undefined when absent or malformed. */
+function timeAttr(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) < 1e12 ? Number(v) * 1000 : Number(v);
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Why a message was dead-lettered. A replayed copy keeps every attribute, so a message dead-lettered
+ * again after a replay can carry both our dlq_* attributes and Pub/Sub's: the ones written after
+ * `replayed_at` (dlq_time, CloudPubSubDeadLetterSourceTopicPublishTime) describe the current failure.
+ */
 export function reasonOf(attributes: Readonly<Record<string, string>>): DeadLetterReasonInfo {
   const D = DEAD_LETTER_ATTRIBUTES;
   const P = PUBSUB_DEAD_LETTER_ATTRIBUTES;
   const ours = textAttr(attributes[D.reason]);
   const byPubSub =
     attributes[P.deliveryCount] !== undefined || attributes[P.sourceSubscription] !== undefined;
+  const replayedAt = timeAttr(attributes[D.replayedAt]);
+  const current = (name: string) => {
+    if (replayedAt === undefined) return true;
+    const t = timeAttr(attributes[name]);
+    return t !== undefined && t >= replayedAt;
+  };
+  const useOurs = ours !== undefined && (!byPubSub || current(D.deadLetteredAt));
+  const pubsubCurrent = byPubSub && (!useOurs || current(P.sourceTopicPublishTime));
+  const pubsubCount = pubsubCurrent ? intAttr(attributes[P.deliveryCount]) : undefined;
+  const sourceSubscription = pubsubCurrent ? textAttr(attributes[P.sourceSubscription]) : undefined;
+  if (!useOurs) {
+    return {
+      reason: byPubSub ? MAX_DELIVERY_ATTEMPTS_REASON : 'unknown',
+      httpStatus: undefined,
+      rpcStatus: undefined,
+      errorMessage: undefined,
+      sourceSubscription,
+      deliveryCount: pubsubCount,
+    };
+  }
   return {
-    reason: ours ?? (byPubSub ? MAX_DELIVERY_ATTEMPTS_REASON : 'unknown'),
+    reason: ours,
     httpStatus: textAttr(attributes[D.httpStatus]),
     rpcStatus: textAttr(attributes[D.rpcStatus]),
     errorMessage: textAttr(attributes[D.errorMessage]),
-    sourceSubscription: textAttr(attributes[P.sourceSubscription]),
-    deliveryCount: intAttr(attributes[D.deliveryAttempt]) ?? intAttr(attributes[P.deliveryCount]),
+    sourceSubscription,
+    deliveryCount: intAttr(attributes[D.deliveryAttempt]) ?? pubsubCount,
   };
 }
 

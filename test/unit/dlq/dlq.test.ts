@@ -73,6 +73,32 @@ describe('reasonOf', () => {
     assert.equal(r.deliveryCount, 5);
     assert.equal(r.sourceSubscription, 'projects/p/subscriptions/chunks-push');
   });
+  it('after a replay, trusts the attributes written after replayed_at', () => {
+    const before = { ...ours('403', 'PERMISSION_DENIED'), dlq_time: '2026-01-01T10:00:00Z' };
+    // Replayed, then Pub/Sub dead-lettered it after five 503s: our 403 attributes are stale.
+    const again = reasonOf({
+      ...before,
+      replay_count: '1',
+      replayed_at: '2026-01-01T11:00:00Z',
+      ...pubsubs,
+      CloudPubSubDeadLetterSourceTopicPublishTime: '2026-01-01T11:00:01Z',
+    });
+    assert.equal(again.reason, 'max_delivery_attempts');
+    assert.equal(again.httpStatus, undefined);
+    assert.equal(again.deliveryCount, 5);
+    // Pub/Sub dead-lettered it first, then after a replay the sender rejected it with a 400.
+    const later = reasonOf({
+      ...pubsubs,
+      CloudPubSubDeadLetterSourceTopicPublishTime: '2026-01-01T09:00:00Z',
+      replayed_at: '2026-01-01T11:00:00Z',
+      ...ours('400', 'INVALID_ARGUMENT'),
+      dlq_time: '2026-01-01T11:00:02Z',
+    });
+    assert.equal(later.reason, 'permanent_error');
+    assert.equal(later.httpStatus, '400');
+    assert.equal(later.sourceSubscription, undefined);
+    assert.equal(later.deliveryCount, 1);
+  });
   it('says unknown without any attribute and truncates long error messages', () => {
     assert.equal(reasonOf({}).reason, 'unknown');
     const long = reasonOf({ dlq_error_message: `x${'y'.repeat(500)}\n z` });
