@@ -32,6 +32,11 @@ export interface CoreResult {
   readonly chunkFill: number;
   readonly chunkMaxBytes: number;
   readonly maxRssMB: number;
+  /**
+   * Reference, outside the clock: JSON.stringify alone of the same parsed notifications, MB/s. Any
+   * pipeline that must re-serialise the JSON cannot beat this native floor on this machine.
+   */
+  readonly stringifyOnlyMBps: number;
 }
 
 export async function measureCore(count: number, seed: number, chunkMaxBytes: number): Promise<CoreResult> {
@@ -47,6 +52,7 @@ export async function measureCore(count: number, seed: number, chunkMaxBytes: nu
   let inputMs = 0;
   let jsonBytes = 0;
   let trimmed = 0;
+  let stringifyMs = 0;
 
   // Input made outside the clock: generate, serialise, parse back (fresh objects, like the wire).
   function* entries(): Generator<PreparedEntry> {
@@ -55,6 +61,9 @@ export async function measureCore(count: number, seed: number, chunkMaxBytes: nu
       const text = JSON.stringify(dataset.get(i));
       jsonBytes += Buffer.byteLength(text);
       const notification = JSON.parse(text) as Notification;
+      const beforeReference = performance.now();
+      JSON.stringify(notification);
+      stringifyMs += performance.now() - beforeReference;
       inputMs += performance.now() - t;
       const entry = builder.build(notification);
       if (entry.trimmed.length > 0) trimmed += 1;
@@ -87,6 +96,7 @@ export async function measureCore(count: number, seed: number, chunkMaxBytes: nu
     chunkFill: mean(sizes) / chunkMaxBytes,
     chunkMaxBytes,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
+    stringifyOnlyMBps: jsonBytes / 1e6 / (stringifyMs / 1000),
   };
 }
 

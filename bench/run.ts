@@ -41,19 +41,25 @@ export interface BenchResults {
   readonly durationMs: number;
   readonly machine: ReturnType<typeof machineInfo> & { loadAverageEnd: readonly number[] };
   readonly options: { size: string; count: number; runs: number; latencyMs: number; skipped: string[] };
-  readonly core?: { runs: CoreResult[]; median: { mbPerSecond: number; notificationsPerSecond: number } };
+  readonly core?: {
+    runs: CoreResult[];
+    median: { mbPerSecond: number; notificationsPerSecond: number; stringifyOnlyMBps: number };
+  };
   readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
   readonly scaling?: { small: StandaloneMedian; large: StandaloneResult; ratio: number };
-  readonly concurrency?: {
-    chronicleLatencyMs: number;
-    c1: StandaloneResult;
-    c4: StandaloneResult;
-    speedup: number;
-  };
+  readonly concurrency?: ConcurrencyResult[];
   readonly paging?: PagingResult;
   readonly cloud?: CloudResult | { skipped: string };
   readonly archive?: { path: string; bytes: number } | { skipped: string };
   readonly targets: readonly TargetResult[];
+}
+
+export interface ConcurrencyResult {
+  readonly chronicleLatencyMs: number;
+  readonly c1: StandaloneResult;
+  readonly c4: StandaloneResult;
+  /** wall(concurrency 1) / wall(concurrency 4), same run. */
+  readonly speedup: number;
 }
 
 export interface StandaloneMedian {
@@ -177,6 +183,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       median: {
         mbPerSecond: round(median(coreRuns.map((r) => r.mbPerSecond)), 1),
         notificationsPerSecond: round(median(coreRuns.map((r) => r.notificationsPerSecond)), 0),
+        stringifyOnlyMBps: round(median(coreRuns.map((r) => r.stringifyOnlyMBps)), 1),
       },
     };
   }
@@ -194,24 +201,27 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     }
   }
   if (!skip.has('concurrency')) {
-    const chronicleLatencyMs = 50;
-    log(`sender overlap: Chronicle latency ${chronicleLatencyMs} ms, CHRONICLE_CONCURRENCY 1 vs 4`);
-    const run = async (concurrency: number) => {
-      const r = await runStandalone({
-        count: mainCount,
-        seed: BENCH_SEED,
-        gtiLatencyMs: 0,
-        chronicleLatencyMs,
-        concurrency,
-        mode: 'process',
-      });
-      assertComplete(r);
-      log(`  concurrency ${concurrency}: ${(r.wallMs / 1000).toFixed(2)} s wall`);
-      return r;
-    };
-    const c1 = await run(1);
-    const c4 = await run(4);
-    out.concurrency = { chronicleLatencyMs, c1, c4, speedup: round(c1.wallMs / c4.wallMs, 3) };
+    const concurrency: ConcurrencyResult[] = [];
+    out.concurrency = concurrency;
+    for (const chronicleLatencyMs of [50, 250]) {
+      log(`sender overlap: Chronicle latency ${chronicleLatencyMs} ms, CHRONICLE_CONCURRENCY 1 vs 4`);
+      const run = async (concurrency: number) => {
+        const r = await runStandalone({
+          count: mainCount,
+          seed: BENCH_SEED,
+          gtiLatencyMs: 0,
+          chronicleLatencyMs,
+          concurrency,
+          mode: 'process',
+        });
+        assertComplete(r);
+        log(`  concurrency ${concurrency}: ${(r.wallMs / 1000).toFixed(2)} s wall`);
+        return r;
+      };
+      const c1 = await run(1);
+      const c4 = await run(4);
+      concurrency.push({ chronicleLatencyMs, c1, c4, speedup: round(c1.wallMs / c4.wallMs, 3) });
+    }
   }
   if (!skip.has('paging')) {
     log('GTI paging discipline (recording proxy, 2k notifications, GTI latency 20 ms)');

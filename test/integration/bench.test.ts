@@ -1,0 +1,93 @@
+/**
+ * The bench itself, at 2k: proves `npm run bench` works end to end and that what it measured was
+ * correct — every notification delivered exactly once, counts consistent — without asserting any
+ * timing (CI machines vary).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type BenchResults, runBench } from '../../bench/run.js';
+import { BENCH_SEED } from '../../bench/sizes.js';
+import { runStandalone } from '../../bench/standalone.js';
+import { targetTable } from '../../bench/targets.js';
+import { generatedDataset } from '../../sim/dataset.js';
+
+const COUNT = 2000;
+
+describe('bench (quick 2k variant)', () => {
+  it('standalone sync delivers every notification id of the dataset exactly once', {
+    timeout: 120_000,
+  }, async () => {
+    const dataset = generatedDataset({ count: COUNT, seed: BENCH_SEED });
+    const expected = Array.from(
+      { length: COUNT },
+      (_, i) => dataset.get(i).context_attributes.notification_id,
+    );
+    let accepted: ReadonlyMap<string, number> | undefined;
+    const run = await runStandalone({
+      count: COUNT,
+      seed: BENCH_SEED,
+      gtiLatencyMs: 0,
+      chronicleLatencyMs: 0,
+      concurrency: 2,
+      mode: 'inline',
+      inspect: (services) => {
+        accepted = new Map(services.acceptedIds ?? []);
+      },
+    });
+    assert.ok(accepted, 'inline services expose the accepted ids');
+    assert.deepEqual(
+      expected.filter((id) => accepted?.get(id) !== 1),
+      [],
+      'every id accepted exactly once',
+    );
+    assert.equal(accepted.size, COUNT, 'no id outside the dataset');
+    assert.equal(run.summary.notifications, COUNT);
+    assert.equal(run.summary.duplicates, 0);
+    assert.equal(run.chronicle.entries, COUNT);
+    assert.equal(run.chronicle.requests, run.summary.chunks, 'one Chronicle request per chunk');
+    assert.equal(run.chronicle.bytes, run.summary.bytes, 'Chronicle received the bytes sync sent');
+    assert.equal(run.gti.uniqueIds, COUNT);
+    assert.equal(run.summary.pages, Math.ceil(COUNT / 40), 'pages of 40');
+    assert.equal(run.gti.duplicates, 0, 'no page fetched twice');
+    assert.ok(run.chunkFill > 0 && run.chunkFill <= 1);
+    assert.ok(run.peakRssMB > 0 && run.cpuMs > 0 && run.wallMs > 0);
+  });
+
+  it('runs the suite (core, standalone, paging, package) and evaluates the targets', {
+    timeout: 240_000,
+  }, async () => {
+    const lines: string[] = [];
+    const results: BenchResults = await runBench({
+      count: COUNT,
+      runs: 1,
+      latencyMs: 0,
+      skip: new Set(['cloud', 'concurrency']),
+      log: (line) => lines.push(line),
+    });
+    const core = results.core?.runs[0];
+    assert.ok(core, 'core measured');
+    assert.equal(core.notifications, COUNT);
+    assert.equal(core.trimmed, 0);
+    assert.ok(core.requestBytes > core.jsonBytes * 0.9, 'request bytes include base64 growth');
+    assert.ok(core.mbPerSecond > 0 && core.fullChunkFill > 0.9 && core.fullChunkFill <= 1);
+
+    const sync = results.standalone?.runs[0];
+    assert.ok(sync, 'standalone measured');
+    assert.equal(sync.chronicle.uniqueIds, COUNT);
+    assert.equal(sync.chronicle.duplicates, 0);
+    assert.equal(sync.chronicle.requests, core.chunks, 'sync chunks like the core bench');
+    assert.equal(sync.chronicle.bytes, core.requestBytes, 'same request bytes as the core bench');
+
+    assert.ok(results.paging?.ok, JSON.stringify(results.paging));
+    assert.equal(results.paging?.requests, Math.ceil(COUNT / 40));
+    assert.ok(results.archive && 'bytes' in results.archive && results.archive.bytes > 0);
+
+    const ids = results.targets.map((t) => t.id);
+    for (const id of ['core-throughput', 'chunk-fill', 'own-code-share', 'gti-paging', 'deploy-archive'])
+      assert.ok(ids.includes(id), `target ${id} evaluated`);
+    assert.equal(results.targets.find((t) => t.id === 'gti-paging')?.pass, true);
+    assert.equal(results.targets.find((t) => t.id === 'chunk-fill')?.pass, true);
+    assert.match(targetTable(results), /\| Target \| Measured \| Result \|/);
+    assert.equal(results.machine.cores > 0, true);
+  });
+});
