@@ -67,6 +67,8 @@ export interface StandaloneMedian {
   readonly runs: number;
   readonly wallMs: number;
   readonly cpuMs: number;
+  readonly gtiCpuMs: number;
+  readonly chronicleCpuMs: number;
   readonly peakRssMB: number;
   readonly processingMs: number;
   readonly processingShare: number;
@@ -83,6 +85,8 @@ function summarise(runs: readonly StandaloneResult[]): StandaloneMedian {
     runs: runs.length,
     wallMs: m((r) => r.wallMs, 0),
     cpuMs: m((r) => r.cpuMs, 0),
+    gtiCpuMs: m((r) => r.gtiCpuMs ?? Number.NaN, 0),
+    chronicleCpuMs: m((r) => r.chronicleCpuMs ?? Number.NaN, 0),
     peakRssMB: m((r) => r.peakRssMB, 1),
     processingMs: m((r) => r.summary.processingMs, 0),
     processingShare: m((r) => r.processingShare),
@@ -296,6 +300,8 @@ async function main(): Promise<void> {
     );
     return;
   }
+  // The harness's own Google clients (Pub/Sub admin on the emulator) must not probe for a GCE metadata server.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   const count = parseSize(values.size ?? (values.quick ? '2k' : '10k'));
   const runs = Number(values.runs ?? (values.quick ? '1' : '3'));
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError('--runs must be a positive integer');

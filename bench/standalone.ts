@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChronicleStats } from '../sim/chronicle_simulator.js';
 import { DEFAULT_START_SECONDS } from '../sim/dataset.js';
+import { cpuTimeOf } from './machine.js';
 import { distPath, runMeasured } from './processes.js';
 import { type Services, startServices } from './services.js';
 
@@ -54,6 +55,9 @@ export interface StandaloneResult {
   readonly summary: SyncSummaryFields;
   readonly chronicle: ChronicleStats;
   readonly gti: { requests: number; uniqueIds: number; duplicates: number };
+  /** CPU time the simulators used (process mode only), ms: what shares the cores with sync. */
+  readonly gtiCpuMs: number | undefined;
+  readonly chronicleCpuMs: number | undefined;
   /** Mean request bytes / CHUNK_MAX_BYTES over all Chronicle requests. */
   readonly chunkFill: number;
   /** processingMs (clean, entries, chunking) / wall. */
@@ -101,6 +105,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     const chronicle = await services.chronicleStats();
     const gti = await services.gtiStats();
     await options.inspect?.(services);
+    const cpu = (pid: number | undefined) => (pid === undefined ? undefined : cpuTimeOf(pid));
     const cpuMs = run.userMs + run.systemMs;
     return {
       count: options.count,
@@ -116,6 +121,8 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       summary,
       chronicle,
       gti,
+      gtiCpuMs: cpu(services.pids.gti),
+      chronicleCpuMs: cpu(services.pids.chronicle),
       chunkFill: chronicle.requests === 0 ? 0 : chronicle.bytes / chronicle.requests / CHUNK_MAX_BYTES,
       processingShare: summary.processingMs / run.wallMs,
       cpuShare: cpuMs / run.wallMs,
