@@ -1,0 +1,66 @@
+/**
+ * The cloud pipeline end to end on the emulators: GTI simulator → fetcher (functions-framework) →
+ * chunks topic → sender (functions-framework, push) → Chronicle simulator.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { generatedDataset } from '../../../sim/dataset.js';
+import {
+  datasetIds,
+  type Emulators,
+  missingIds,
+  type Scenario,
+  settle,
+  skipReason,
+  startEmulators,
+  startScenario,
+  waitFor,
+} from './harness.js';
+
+const skip = skipReason();
+
+describe('cloud pipeline end to end', { skip }, () => {
+  let emulators: Emulators;
+  const scenarios: Scenario[] = [];
+  before(async () => {
+    emulators = await startEmulators();
+  });
+  after(async () => {
+    for (const s of scenarios) await s.stop().catch(() => undefined);
+    await emulators?.stop();
+  });
+
+  it('delivers 5,000 notifications to Chronicle exactly once in a clean run', {
+    timeout: 150_000,
+  }, async () => {
+    const dataset = generatedDataset({ count: Number(process.env.E2E_COUNT ?? 5000), seed: 11 });
+    const s = await startScenario(emulators, { dataset, env: { CHUNK_MAX_BYTES: '1000000' } });
+    scenarios.push(s);
+    const expected = datasetIds(dataset);
+    await s.trigger();
+    await waitFor('the fetch run', () => s.fetchRuns().length > 0, 120_000);
+    const run = s.fetchRuns()[0];
+    assert.equal(run?.outcome, 'ok', JSON.stringify(run));
+    assert.equal(run?.notifications, dataset.size);
+    await waitFor(
+      'every notification in Chronicle',
+      () => s.chronicle.acceptedIds.size === dataset.size,
+      120_000,
+      () => `(${s.chronicle.acceptedIds.size} so far)`,
+    );
+    await settle(s, 1500);
+    assert.deepEqual(missingIds(expected, s.chronicle), []);
+    const duplicated = [...s.chronicle.acceptedIds].filter(([, n]) => n !== 1);
+    assert.deepEqual(duplicated, [], 'a clean run imports each notification exactly once');
+    const lines = s.chunkLines();
+    assert.equal(lines.length, run?.chunks, 'one sender invocation per chunk');
+    assert.ok(lines.every((l) => l.outcome === 'sent'));
+    assert.equal(s.deadLetters.length, 0);
+    assert.ok(s.metadata.tokenRequests >= 1, 'the sender authenticated through the metadata server');
+    // Never the API key, the token or payload contents in a log line.
+    const logText = JSON.stringify([...s.cloud.fetcher.logs, ...s.cloud.sender.logs]);
+    assert.ok(!logText.includes('test-key-'), 'API key logged');
+    assert.ok(!logText.includes('token-'), 'access token logged');
+    assert.ok(!logText.includes(expected[0] ?? '-'), 'payload (notification ids) logged');
+  });
+});
