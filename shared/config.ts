@@ -217,7 +217,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'FETCH_TIME_BUDGET_SECONDS',
     description:
-      'Fetcher: stop at a page boundary and continue in a new invocation after this long (10..3600; keep below the function timeout).',
+      'Fetcher: stop at a page boundary and continue in a new invocation after this long (2..3600; keep below the function timeout).',
     default: '480',
     functions: ['fetcher'],
   },
@@ -477,7 +477,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const emulator = (name: string) => match(name, /^[^\s/]+:\d+$/, 'host:port');
 
   const timeoutSeconds = int('HTTP_TIMEOUT_SECONDS', 60, 1, 600);
-  const budget = int('FETCH_TIME_BUDGET_SECONDS', 480, 10, 3600);
+  const budget = int('FETCH_TIME_BUDGET_SECONDS', 480, 2, 3600);
 
   const logFormatDefault: LogFormat = env.K_SERVICE || env.FUNCTION_TARGET ? 'json' : 'text';
 
