@@ -1,0 +1,49 @@
+/**
+ * Merges bench result files into the BENCHMARKS.md table: each target from the first file that
+ * measured it (the 10k run for most, the 100k run for memory scaling), with the run it came from.
+ *
+ *   node dist/bench/report.js bench/results/10k.json bench/results/100k.json
+ */
+import { readFileSync } from 'node:fs';
+import type { BenchResults } from './run.js';
+import type { TargetResult } from './targets.js';
+
+export function mergedTable(files: readonly { name: string; results: BenchResults }[]): string {
+  const order: string[] = [];
+  const chosen = new Map<string, { target: TargetResult; from: string }>();
+  for (const { name, results } of files) {
+    for (const t of results.targets) {
+      if (!order.includes(t.id)) order.push(t.id);
+      const prev = chosen.get(t.id);
+      if (prev === undefined || (prev.target.pass === undefined && t.pass !== undefined))
+        chosen.set(t.id, { target: t, from: name });
+    }
+  }
+  const mark = (p: boolean | undefined) => (p === undefined ? '—' : p ? '**pass**' : '**FAIL**');
+  const split = order.some((id) => id.startsWith('sender-overlap-'));
+  const rows = order
+    .filter((id) => !(split && id === 'sender-overlap'))
+    .map((id) => {
+      const c = chosen.get(id);
+      return c ? `| ${c.target.target} | ${c.target.measured} | ${mark(c.target.pass)} | ${c.from} |` : '';
+    });
+  const machines = files.map(
+    ({ name, results: r }) =>
+      `- ${name}: ${r.machine.cores} cores, ${r.machine.cpuModel}, ${r.machine.memoryMB} MB RAM, Node ${r.machine.node}, ` +
+      `${r.startedAt}, load average ${r.machine.loadAverageStart.join(' ')} → ${r.machine.loadAverageEnd.join(' ')}, ` +
+      `${r.options.runs} run(s) per variant, bench took ${(r.durationMs / 1000).toFixed(0)} s`,
+  );
+  return [
+    ...machines,
+    '',
+    '| Target | Measured | Result | Run |',
+    '|---|---|---|---|',
+    ...rows.filter((r) => r !== ''),
+  ].join('\n');
+}
+
+const files = process.argv.slice(2).map((path) => ({
+  name: path.replace(/^.*\//, ''),
+  results: JSON.parse(readFileSync(path, 'utf8')) as BenchResults,
+}));
+if (files.length > 0) process.stdout.write(`${mergedTable(files)}\n`);
