@@ -17,7 +17,7 @@ import { CHUNK_ATTRIBUTES } from '../shared/chunk_message.js';
 import type { Chunk } from '../shared/chunker.js';
 import type { Config } from '../shared/config.js';
 import { describeError, isRetryable, ValidationError } from '../shared/errors.js';
-import type { FirestoreState } from '../shared/firestore_store.js';
+import type { FirestoreState, HeldLease } from '../shared/firestore_store.js';
 import type { GtiClient } from '../shared/gti_client.js';
 import { createEntryBuilder, forwarderName, requestEnvelope } from '../shared/log_entries.js';
 import type { Logger } from '../shared/logger.js';
@@ -66,7 +66,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
   const now = deps.now ?? Date.now;
   const chunksTopic = config.pubsub.chunksTopic ?? '';
   const triggerTopic = config.pubsub.triggerTopic ?? '';
-  const leaseName = config.entries.useCaseName;
+  const useCase = config.entries.useCaseName;
   const leaseSeconds = config.fetcher.leaseSeconds;
 
   return async (event) => {
@@ -104,12 +104,15 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
     if (overrides.start !== undefined) fields.backfill_start = new Date(overrides.start * 1000).toISOString();
     if (overrides.reason) fields.reason = overrides.reason;
 
-    let leaseHeld = false;
+    let held: HeldLease | undefined;
     let renewal: NodeJS.Timeout | undefined;
     const controller = new AbortController();
     let leaseLost: unknown;
     try {
-      const lease = await deps.state.acquireLease(leaseName, runId, leaseSeconds);
+      // One document per stream holds its checkpoint and its lease (filtered runs have their own).
+      const stream = checkpointName(useCase, overrides.filter);
+      fields.stream = stream;
+      const lease = await deps.state.acquireLease(stream, runId, leaseSeconds);
       if (!lease.acquired) {
         fields.lease_holder = lease.holder;
         fields.lease_expires = new Date(lease.expiresAtMs).toISOString();
@@ -117,10 +120,11 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         finish('lease_held');
         return;
       }
-      leaseHeld = true;
+      const ours = lease.lease;
+      held = ours;
       renewal = setInterval(
         () => {
-          deps.state.renewLease(leaseName, runId, leaseSeconds).catch((error: unknown) => {
+          ours.renew().catch((error: unknown) => {
             leaseLost ??= error;
             controller.abort(error);
           });
@@ -129,12 +133,8 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       );
       renewal.unref();
 
-      const store = deps.state.checkpointStore(checkpointName(leaseName, overrides.filter), {
-        lease: leaseName,
-        holder: runId,
-      });
       // A backfill start resets this run's checkpoint (see trigger_message.ts).
-      const checkpoint = overrides.start === undefined ? await store.load() : undefined;
+      const checkpoint = overrides.start === undefined ? ours.checkpoint : undefined;
       fields.checkpoint = checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined;
 
       const forwarder =
@@ -168,7 +168,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         deliver: async (chunk) => {
           await deps.publisher.publish(chunksTopic, Buffer.from(chunk.body), chunkAttributes(runId, chunk));
         },
-        saveCheckpoint: (mark) => store.save(mark),
+        saveCheckpoint: (mark) => ours.store.save(mark),
         // Newest-first runs only move the checkpoint when complete, so they never stop early.
         ...(incremental ? { shouldStop: () => now() >= stopAt } : {}),
         signal: controller.signal,
@@ -189,8 +189,8 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       }
       // Release first: a continuation that arrived while we still held the lease would be dropped.
       clearInterval(renewal);
-      await deps.state.releaseLease(leaseName, runId);
-      leaseHeld = false;
+      held = undefined;
+      await ours.release();
       const next: TriggerOverrides = {
         continuation: true,
         ...(overrides.filter ? { filter: overrides.filter } : {}),
@@ -209,7 +209,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       if (retry) throw cause; // Pub/Sub redelivers the trigger
     } finally {
       clearInterval(renewal);
-      if (leaseHeld) await deps.state.releaseLease(leaseName, runId).catch(() => undefined);
+      if (held !== undefined) await held.release().catch(() => undefined);
     }
   };
 }

@@ -1,22 +1,23 @@
 /**
- * Cloud state in Firestore: the checkpoint (a CheckpointStore) and the fetch lease.
+ * Cloud state in Firestore: one document per stream holding its checkpoint and its fetch lease.
  *
- *   ioc_stream_checkpoints/{name}  { date, ids, updatedAt, holder }
- *   ioc_stream_leases/{name}       { holder, expiresAtMs, acquiredAt }
+ *   ioc_stream_state/{name}  { checkpoint: {date, ids}, checkpointUpdatedAt, holder, expiresAtMs, acquiredAt }
  *
- * The lease is taken, renewed and released in transactions, and expires on its own when its holder
- * dies. A checkpoint save made under a lease is fenced: it runs in a transaction that first checks
- * the lease is still ours, so a fetcher that lost its lease (paused past expiry) can never move the
- * checkpoint of the one that took over. The library is imported and the client created on first
- * use; FIRESTORE_EMULATOR_HOST (config.firestore.emulatorHost) selects the emulator.
+ * Every write is a compare-and-set on the document's update time (a precondition checked atomically
+ * by Firestore): the lease is taken only if the document is unchanged since it was read and free or
+ * expired; renewals, checkpoint saves and the release each require that nobody wrote since our own
+ * last write. So a fetcher that lost its lease (paused past expiry while another took over) can
+ * never move the checkpoint, and — unlike a read-write transaction, whose pessimistic locks outlive
+ * a crashed holder — a fetcher killed mid-write leaves nothing locked: the lease simply expires.
+ * The library is imported and the client created on first use; FIRESTORE_EMULATOR_HOST
+ * (config.firestore.emulatorHost) selects the emulator.
  */
-import type { DocumentReference, Firestore, Transaction } from '@google-cloud/firestore';
+import type { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
 import { type Checkpoint, type CheckpointStore, isCheckpoint } from './checkpoint.js';
 import type { Config } from './config.js';
 import { CheckpointError, ConfigError } from './errors.js';
 
-export const CHECKPOINT_COLLECTION = 'ioc_stream_checkpoints';
-export const LEASE_COLLECTION = 'ioc_stream_leases';
+export const STATE_COLLECTION = 'ioc_stream_state';
 
 export interface FirestoreSettings {
   readonly projectId: string;
@@ -33,34 +34,67 @@ export function firestoreSettings(config: Config): FirestoreSettings {
   };
 }
 
+/** A lease we hold: the checkpoint as read when it was taken, fenced saves, renewal, release. */
+export interface HeldLease {
+  readonly checkpoint: Checkpoint | undefined;
+  readonly expiresAtMs: number;
+  /** Saves only while the lease is ours (CheckpointError otherwise). */
+  readonly store: CheckpointStore;
+  renew(): Promise<void>;
+  release(): Promise<void>;
+}
+
 export type LeaseResult =
-  | { readonly acquired: true; readonly expiresAtMs: number }
+  | { readonly acquired: true; readonly lease: HeldLease }
   | { readonly acquired: false; readonly holder: string; readonly expiresAtMs: number };
 
 export interface FirestoreState {
-  /** The checkpoint document `name`; saves are fenced by `leaseHolder`'s lease when given. */
-  checkpointStore(name: string, fence?: { lease: string; holder: string }): CheckpointStore;
-  /** Takes lease `name` for `seconds` unless someone else holds an unexpired one. */
+  /** Unfenced access to a stream's checkpoint (operators, tests). */
+  checkpointStore(name: string): CheckpointStore;
+  /** Takes the lease of stream `name` for `seconds`, unless someone else holds an unexpired one. */
   acquireLease(name: string, holder: string, seconds: number): Promise<LeaseResult>;
-  /** Extends our lease; throws a CheckpointError when it is no longer ours. */
-  renewLease(name: string, holder: string, seconds: number): Promise<number>;
-  /** Gives the lease up if it is still ours. */
-  releaseLease(name: string, holder: string): Promise<void>;
   close(): Promise<void>;
 }
 
-interface LeaseDoc {
+interface StateDoc {
+  checkpoint?: unknown;
   holder?: unknown;
   expiresAtMs?: unknown;
+}
+
+const FAILED_PRECONDITION = 9;
+const ALREADY_EXISTS = 6;
+
+function grpcCode(error: unknown): unknown {
+  return (error as { code?: unknown }).code;
 }
 
 function wrap(error: unknown, what: string): CheckpointError {
   if (error instanceof CheckpointError) return error;
   const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
   // gRPC 7 PERMISSION_DENIED, 5 NOT_FOUND (database missing), 16 UNAUTHENTICATED cannot heal alone.
-  const code = (error as { code?: unknown }).code;
+  const code = grpcCode(error);
   const permanent = code === 7 || code === 5 || code === 16;
   return new CheckpointError(`Firestore ${what} failed: ${message}`, !permanent, { cause: error });
+}
+
+function checkpointOf(snap: DocumentSnapshot, name: string): Checkpoint | undefined {
+  const data = snap.data() as StateDoc | undefined;
+  if (data?.checkpoint === undefined || data.checkpoint === null) return undefined;
+  if (!isCheckpoint(data.checkpoint)) {
+    throw new CheckpointError(
+      `Checkpoint in ${STATE_COLLECTION}/${name} lacks an integer "date" and an "ids" list; fix or delete it`,
+      false,
+    );
+  }
+  return { date: data.checkpoint.date, ids: [...data.checkpoint.ids] };
+}
+
+function checkpointFields(checkpoint: Checkpoint, at: number) {
+  return {
+    checkpoint: { date: checkpoint.date, ids: [...checkpoint.ids] },
+    checkpointUpdatedAt: new Date(at).toISOString(),
+  };
 }
 
 export function createFirestoreState(
@@ -79,68 +113,65 @@ export function createFirestoreState(
     );
     return client;
   };
-  const leaseRef = async (name: string) => (await db()).collection(LEASE_COLLECTION).doc(name);
-  const holderOf = (data: LeaseDoc | undefined) => {
-    const holder = typeof data?.holder === 'string' ? data.holder : undefined;
-    const expiresAtMs = typeof data?.expiresAtMs === 'number' ? data.expiresAtMs : 0;
-    return { holder, expiresAtMs };
-  };
-  const assertHolder = async (
-    tx: Transaction,
-    ref: DocumentReference,
-    holder: string,
-  ): Promise<{ expiresAtMs: number }> => {
-    const snap = await tx.get(ref);
-    const current = holderOf(snap.data() as LeaseDoc | undefined);
-    if (current.holder !== holder) {
-      throw new CheckpointError(
-        `lease ${ref.id} is no longer ours (held by ${current.holder ?? 'nobody'}); stopping`,
-        false,
-      );
-    }
-    return current;
-  };
+  const doc = async (name: string): Promise<DocumentReference> =>
+    (await db()).collection(STATE_COLLECTION).doc(name);
+  const description = (name: string) => `firestore ${settings.databaseId}/${STATE_COLLECTION}/${name}`;
 
-  return {
-    checkpointStore(name, fence) {
-      return {
-        description: `firestore ${settings.databaseId}/${CHECKPOINT_COLLECTION}/${name}`,
-        async load(): Promise<Checkpoint | undefined> {
-          let data: unknown;
-          try {
-            const snap = await (await db()).collection(CHECKPOINT_COLLECTION).doc(name).get();
-            data = snap.data();
-          } catch (error) {
-            throw wrap(error, 'checkpoint read');
-          }
-          if (data === undefined) return undefined;
-          if (!isCheckpoint(data)) {
+  const held = (
+    ref: DocumentReference,
+    seconds: number,
+    checkpoint: Checkpoint | undefined,
+    expiresAtMs: number,
+    writeTime: Timestamp,
+  ): HeldLease => {
+    let last = writeTime;
+    let queue: Promise<unknown> = Promise.resolve();
+    // Our writes go one at a time, each conditional on our previous one.
+    const write = (what: string, fields: Record<string, unknown>): Promise<void> => {
+      const next = queue.then(async () => {
+        try {
+          const result = await ref.update(fields, { lastUpdateTime: last });
+          last = result.writeTime;
+        } catch (error) {
+          if (grpcCode(error) === FAILED_PRECONDITION || grpcCode(error) === 5) {
             throw new CheckpointError(
-              `Checkpoint document ${CHECKPOINT_COLLECTION}/${name} lacks an integer "date" and an "ids" list; fix or delete it`,
+              `lease on ${ref.id} was lost (another run took it over after it expired); ${what} refused`,
               false,
             );
           }
-          return { date: data.date, ids: [...data.ids] };
-        },
-        async save(checkpoint: Checkpoint): Promise<void> {
-          const doc = {
-            date: checkpoint.date,
-            ids: [...checkpoint.ids],
-            updatedAt: new Date(now()).toISOString(),
-            ...(fence ? { holder: fence.holder } : {}),
-          };
+          throw wrap(error, what);
+        }
+      });
+      queue = next.catch(() => undefined);
+      return next;
+    };
+    return {
+      checkpoint,
+      expiresAtMs,
+      store: {
+        description: description(ref.id),
+        load: async () => checkpoint,
+        save: (mark) => write('checkpoint save', checkpointFields(mark, now())),
+      },
+      renew: () => write('lease renewal', { expiresAtMs: now() + seconds * 1000 }),
+      release: () => write('lease release', { holder: null, expiresAtMs: 0 }),
+    };
+  };
+
+  return {
+    checkpointStore(name) {
+      return {
+        description: description(name),
+        async load() {
           try {
-            const firestore = await db();
-            const ref = firestore.collection(CHECKPOINT_COLLECTION).doc(name);
-            if (fence === undefined) {
-              await ref.set(doc);
-              return;
-            }
-            const lease = firestore.collection(LEASE_COLLECTION).doc(fence.lease);
-            await firestore.runTransaction(async (tx) => {
-              await assertHolder(tx, lease, fence.holder);
-              tx.set(ref, doc);
-            });
+            return checkpointOf(await (await doc(name)).get(), name);
+          } catch (error) {
+            throw wrap(error, 'checkpoint read');
+          }
+        },
+        async save(mark) {
+          try {
+            await (await doc(name)).set(checkpointFields(mark, now()), { merge: true });
           } catch (error) {
             throw wrap(error, 'checkpoint save');
           }
@@ -150,45 +181,40 @@ export function createFirestoreState(
 
     async acquireLease(name, holder, seconds) {
       try {
-        const ref = await leaseRef(name);
-        return await (await db()).runTransaction(async (tx): Promise<LeaseResult> => {
-          const current = holderOf((await tx.get(ref)).data() as LeaseDoc | undefined);
-          const t = now();
-          if (current.holder !== undefined && current.holder !== holder && current.expiresAtMs > t) {
-            return { acquired: false, holder: current.holder, expiresAtMs: current.expiresAtMs };
-          }
-          const expiresAtMs = t + seconds * 1000;
-          tx.set(ref, { holder, expiresAtMs, acquiredAt: new Date(t).toISOString() });
-          return { acquired: true, expiresAtMs };
-        });
+        const ref = await doc(name);
+        const snap = await ref.get();
+        const data = snap.data() as StateDoc | undefined;
+        const current = typeof data?.holder === 'string' ? data.holder : undefined;
+        const currentExpiry = typeof data?.expiresAtMs === 'number' ? data.expiresAtMs : 0;
+        const t = now();
+        if (current !== undefined && current !== holder && currentExpiry > t) {
+          return { acquired: false, holder: current, expiresAtMs: currentExpiry };
+        }
+        const checkpoint = checkpointOf(snap, name);
+        const expiresAtMs = t + seconds * 1000;
+        const fields = { holder, expiresAtMs, acquiredAt: new Date(t).toISOString() };
+        try {
+          const result =
+            snap.updateTime === undefined
+              ? await ref.create(fields)
+              : await ref.update(fields, { lastUpdateTime: snap.updateTime });
+          return {
+            acquired: true,
+            lease: held(ref, seconds, checkpoint, expiresAtMs, result.writeTime),
+          };
+        } catch (error) {
+          const code = grpcCode(error);
+          if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw error;
+          // Someone wrote between our read and our write: they took it.
+          const again = (await ref.get()).data() as StateDoc | undefined;
+          return {
+            acquired: false,
+            holder: typeof again?.holder === 'string' ? again.holder : 'unknown',
+            expiresAtMs: typeof again?.expiresAtMs === 'number' ? again.expiresAtMs : 0,
+          };
+        }
       } catch (error) {
         throw wrap(error, 'lease acquire');
-      }
-    },
-
-    async renewLease(name, holder, seconds) {
-      try {
-        const ref = await leaseRef(name);
-        return await (await db()).runTransaction(async (tx) => {
-          await assertHolder(tx, ref, holder);
-          const expiresAtMs = now() + seconds * 1000;
-          tx.update(ref, { expiresAtMs });
-          return expiresAtMs;
-        });
-      } catch (error) {
-        throw wrap(error, 'lease renewal');
-      }
-    },
-
-    async releaseLease(name, holder) {
-      try {
-        const ref = await leaseRef(name);
-        await (await db()).runTransaction(async (tx) => {
-          const current = holderOf((await tx.get(ref)).data() as LeaseDoc | undefined);
-          if (current.holder === holder) tx.delete(ref);
-        });
-      } catch (error) {
-        throw wrap(error, 'lease release');
       }
     },
 
