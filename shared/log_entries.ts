@@ -107,6 +107,18 @@ export function forwarderName(
   return `projects/${project}/locations/${region}/instances/${customerId}/forwarders/${forwarderId}`;
 }
 
+/** The forwarder resource name configured for imports, or undefined when none is. */
+export function configuredForwarder(chronicle: {
+  readonly projectId: string | undefined;
+  readonly region: string;
+  readonly customerId: string | undefined;
+  readonly forwarderId: string | undefined;
+}): string | undefined {
+  const { projectId, customerId, forwarderId } = chronicle;
+  if (!projectId || !customerId || !forwarderId) return undefined;
+  return forwarderName(projectId, chronicle.region, customerId, forwarderId);
+}
+
 const DATA_PREFIX = '{"data":"';
 
 export interface EntryBuilder {

@@ -9,7 +9,7 @@ import type { LogImporter } from './chronicle_client.js';
 import type { Config } from './config.js';
 import { deliverBody } from './delivery.js';
 import type { GtiClient } from './gti_client.js';
-import { createEntryBuilder, forwarderName, requestEnvelope } from './log_entries.js';
+import { configuredForwarder, createEntryBuilder, requestEnvelope } from './log_entries.js';
 import type { Logger } from './logger.js';
 import { type RunStats, runFetch } from './pipeline.js';
 import type { RetryPolicy } from './retry.js';
@@ -43,15 +43,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
   const { config, logger } = deps;
   const started = performance.now();
   const checkpoint = await deps.store.load();
-  const forwarder =
-    config.chronicle.forwarderId && config.chronicle.projectId && config.chronicle.customerId
-      ? forwarderName(
-          config.chronicle.projectId,
-          config.chronicle.region,
-          config.chronicle.customerId,
-          config.chronicle.forwarderId,
-        )
-      : undefined;
+  const forwarder = configuredForwarder(config.chronicle);
   const envelope = requestEnvelope(forwarder);
   const entries = createEntryBuilder({
     fetchTime: (deps.now ?? (() => new Date()))(),
