@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createSendHandler } from '../../../functions/sender.js';
+import type { LogImporter } from '../../../shared/chronicle_client.js';
+import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/chunk_message.js';
+import { loadConfig } from '../../../shared/config.js';
+import {
+  type ChronicleError,
+  ChroniclePermanentError,
+  ChronicleRetryableError,
+  ChronicleTooLargeError,
+} from '../../../shared/errors.js';
+import { createLogger } from '../../../shared/logger.js';
+import type { Publisher } from '../../../shared/pubsub.js';
+
+const config = loadConfig({
+  GCP_PROJECT_ID: 'unit-project',
+  CHRONICLE_CUSTOMER_ID: '01234567-89ab-cdef-0123-456789abcdef',
+  PUBSUB_CHUNKS_TOPIC: 'chunks',
+  PUBSUB_DEAD_LETTER_TOPIC: 'dead-letter',
+});
+
+function body(entries: number): string {
+  const logs = Array.from({ length: entries }, (_, i) => ({
+    data: Buffer.from(JSON.stringify({ secret_payload: i })).toString('base64'),
+    logEntryTime: '2026-01-01T00:00:00Z',
+    collectionTime: '2026-01-01T00:00:01Z',
+  }));
+  return JSON.stringify({ inlineSource: { logs } });
+}
+
+function event(data: string, attributes: Record<string, string> = { run_id: 'r1', seq: '3' }) {
+  return { data: { message: { data: Buffer.from(data).toString('base64'), attributes, messageId: 'm-1' } } };
+}
+
+function harness(failures: (ChronicleError | undefined)[]) {
+  const published: { topic: string; data: Buffer; attributes: Record<string, string> }[] = [];
+  const lines: Record<string, unknown>[] = [];
+  const sent: string[] = [];
+  let call = 0;
+  const importer: LogImporter = {
+    target: 'test',
+    async importLogs(b) {
+      const failure = failures[call++];
+      if (failure) throw failure;
+      sent.push(b);
+    },
+  };
+  const publisher: Publisher = {
+    async publish(topic, data, attributes = {}) {
+      published.push({ topic, data, attributes });
+      return `p-${published.length}`;
+    },
+    close: async () => undefined,
+  };
+  const logger = createLogger({
+    format: 'json',
+    sink: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const handler = createSendHandler({ config, logger, importer, publisher });
+  return { handler, published, lines, sent };
+}
+
+describe('sendToChronicle handler', () => {
+  it('sends a valid chunk and logs one line without payload', async () => {
+    const h = harness([]);
+    await h.handler(event(body(3)));
+    assert.equal(h.sent.length, 1);
+    assert.equal(h.lines.length, 1);
+    assert.equal(h.lines[0]?.message, 'chunk processed');
+    assert.equal(h.lines[0]?.outcome, 'sent');
+    assert.equal(h.lines[0]?.entries, 3);
+    assert.ok(!JSON.stringify(h.lines).includes('secret_payload'));
+  });
+
+  it('throws on a retryable error so Pub/Sub redelivers', async () => {
+    const h = harness([new ChronicleRetryableError('boom', { status: 503 })]);
+    await assert.rejects(h.handler(event(body(2))), ChronicleRetryableError);
+    assert.equal(h.lines[0]?.outcome, 'retry');
+    assert.equal(h.lines[0]?.http_status, 503);
+    assert.equal(h.published.length, 0);
+  });
+
+  it('dead-letters a permanent error with its attributes and acknowledges', async () => {
+    const h = harness([
+      new ChroniclePermanentError('denied', { status: 403, rpcStatus: 'PERMISSION_DENIED' }),
+    ]);
+    await h.handler(event(body(2)));
+    const [dl] = h.published;
+    assert.equal(dl?.topic, 'dead-letter');
+    assert.equal(dl?.attributes[D.reason], 'permanent_error');
+    assert.equal(dl?.attributes[D.httpStatus], '403');
+    assert.equal(dl?.attributes[D.rpcStatus], 'PERMISSION_DENIED');
+    assert.equal(dl?.attributes[D.deliveryAttempt], '1');
+    assert.equal(dl?.attributes[D.sourceMessageId], 'm-1');
+    assert.ok(dl?.attributes[D.deadLetteredAt]);
+    assert.equal(dl?.attributes.run_id, 'r1');
+    assert.equal(h.lines[0]?.outcome, 'dead_lettered');
+  });
+
+  it('splits a 413 into two halves published back to the chunks topic', async () => {
+    const h = harness([new ChronicleTooLargeError('too big', { status: 413 })]);
+    await h.handler(event(body(5)));
+    assert.deepEqual(
+      h.published.map((p) => [p.topic, p.attributes.entry_count, p.attributes.split_from]),
+      [
+        ['chunks', '3', 'm-1'],
+        ['chunks', '2', 'm-1'],
+      ],
+    );
+    assert.equal(h.published[0]?.attributes.byte_size, String(h.published[0]?.data.length));
+    assert.equal(h.lines[0]?.outcome, 'split');
+  });
+
+  it('dead-letters a single entry that is still too large', async () => {
+    const h = harness([new ChronicleTooLargeError('too big', { status: 413 })]);
+    await h.handler(event(body(1)));
+    assert.equal(h.published[0]?.topic, 'dead-letter');
+    assert.equal(h.published[0]?.attributes[D.reason], 'too_large');
+  });
+
+  it('dead-letters invalid messages, including one with no data (raw push body)', async () => {
+    const h = harness([]);
+    await h.handler(event('{"nope":1}'));
+    await h.handler({
+      message: { attributes: { a: 'b' }, messageId: 'm-2' },
+      subscription: 's',
+      deliveryAttempt: 4,
+    });
+    assert.deepEqual(
+      h.published.map((p) => [p.topic, p.attributes[D.reason]]),
+      [
+        ['dead-letter', 'invalid_message'],
+        ['dead-letter', 'invalid_message'],
+      ],
+    );
+    assert.equal(h.published[1]?.attributes[D.deliveryAttempt], '4', 'raw push bodies keep deliveryAttempt');
+    assert.equal(h.sent.length, 0);
+  });
+
+  it('counts redeliveries it has seen when Pub/Sub does not say', async () => {
+    const h = harness([
+      new ChronicleRetryableError('x', { status: 500 }),
+      new ChroniclePermanentError('bad', { status: 400 }),
+    ]);
+    await assert.rejects(h.handler(event(body(2))));
+    await h.handler(event(body(2)));
+    assert.equal(h.published[0]?.attributes[D.deliveryAttempt], '2');
+  });
+
+  it('throws (keeps the message) when the dead letter cannot be published', async () => {
+    const h = harness([new ChroniclePermanentError('bad', { status: 400 })]);
+    const failing = createSendHandler({
+      config,
+      logger: createLogger({ sink: { write: () => undefined } }),
+      importer: {
+        target: 't',
+        importLogs: async () => Promise.reject(new ChroniclePermanentError('bad', { status: 400 })),
+      },
+      publisher: {
+        publish: async () => Promise.reject(new Error('pubsub down')),
+        close: async () => undefined,
+      },
+    });
+    await assert.rejects(failing(event(body(2))), /pubsub down/);
+    assert.equal(h.published.length, 0);
+  });
+});
