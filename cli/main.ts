@@ -21,6 +21,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'dead-lettered chunks: list, replay (to the chunks topic or Chronicle), purge with an archive',
     load: async () => (await import('./dlq_command.js')).dlqCommand,
   },
+  dev: {
+    summary: 'run the cloud pipeline locally: emulators, both functions, topics wired as terraform',
+    load: async () => (await import('./dev_command.js')).devCommand,
+  },
+  trigger: {
+    summary: 'publish one fetch trigger (--filter, --start for a backfill) to PUBSUB_TRIGGER_TOPIC',
+    load: async () => (await import('./trigger_command.js')).triggerCommand,
+  },
 };
 
 function usage(): string {

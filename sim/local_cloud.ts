@@ -294,17 +294,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sender,
       pubsub,
       stop: async () => {
-        // Push subscriptions first, so the emulator stops calling functions that are going away.
-        await Promise.all(
-          [names.triggerSubscription, names.chunksSubscription].map((s) =>
-            pubsub
-              .subscription(s)
-              .delete()
-              .catch(() => undefined),
+        // Push subscriptions first, so the emulator stops calling functions that are going away
+        // (bounded: on Ctrl-C the emulator may already be gone).
+        await Promise.race([
+          Promise.all(
+            [names.triggerSubscription, names.chunksSubscription].map((s) =>
+              pubsub
+                .subscription(s)
+                .delete()
+                .catch(() => undefined),
+            ),
           ),
-        );
+          sleep(2000),
+        ]);
         await Promise.all(started.map((f) => f.stop()));
-        await pubsub.close();
+        await Promise.race([pubsub.close().catch(() => undefined), sleep(2000)]);
       },
     };
   } catch (error) {
