@@ -43,7 +43,13 @@ export interface BenchResults {
   readonly options: { size: string; count: number; runs: number; latencyMs: number; skipped: string[] };
   readonly core?: {
     runs: CoreResult[];
-    median: { mbPerSecond: number; notificationsPerSecond: number; stringifyOnlyMBps: number };
+    median: {
+      mbPerSecond: number;
+      notificationsPerSecond: number;
+      stringifyOnlyMBps: number;
+      /** Median of core MB/s ÷ stringify-only MB/s per run: less sensitive to the machine and its load. */
+      relativeToStringify: number;
+    };
   };
   readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
   readonly scaling?: { small: StandaloneMedian; large: StandaloneResult; ratio: number };
@@ -188,6 +194,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         mbPerSecond: round(median(coreRuns.map((r) => r.mbPerSecond)), 1),
         notificationsPerSecond: round(median(coreRuns.map((r) => r.notificationsPerSecond)), 0),
         stringifyOnlyMBps: round(median(coreRuns.map((r) => r.stringifyOnlyMBps)), 1),
+        relativeToStringify: round(median(coreRuns.map((r) => r.mbPerSecond / r.stringifyOnlyMBps)), 3),
       },
     };
   }
