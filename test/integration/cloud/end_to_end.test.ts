@@ -3,39 +3,20 @@
  * chunks topic → sender (functions-framework, push) → Chronicle simulator.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generatedDataset } from '../../../sim/dataset.js';
-import {
-  datasetIds,
-  type Emulators,
-  missingIds,
-  type Scenario,
-  settle,
-  skipReason,
-  startEmulators,
-  startScenario,
-  waitFor,
-} from './harness.js';
+import { datasetIds, missingIds, settle, skipReason, useCloud, waitFor } from './harness.js';
 
 const skip = skipReason();
 
 describe('cloud pipeline end to end', { skip }, () => {
-  let emulators: Emulators;
-  const scenarios: Scenario[] = [];
-  before(async () => {
-    emulators = await startEmulators();
-  });
-  after(async () => {
-    for (const s of scenarios) await s.stop().catch(() => undefined);
-    await emulators?.stop();
-  });
+  const cloud = useCloud();
 
   it('delivers 5,000 notifications to Chronicle exactly once in a clean run', {
     timeout: 150_000,
   }, async () => {
     const dataset = generatedDataset({ count: Number(process.env.E2E_COUNT ?? 5000), seed: 11 });
-    const s = await startScenario(emulators, { dataset, env: { CHUNK_MAX_BYTES: '1000000' } });
-    scenarios.push(s);
+    const s = await cloud.start({ dataset, env: { CHUNK_MAX_BYTES: '1000000' } });
     const expected = datasetIds(dataset);
     await s.trigger();
     await waitFor('the fetch run', () => s.fetchRuns().length > 0, 120_000);

@@ -3,20 +3,10 @@
  * poison messages and permanent errors (dead-letter topic with reasons), 413 (split in two).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/chunk_message.js';
 import { generatedDataset } from '../../../sim/dataset.js';
-import {
-  datasetIds,
-  type Emulators,
-  missingIds,
-  type Scenario,
-  settle,
-  skipReason,
-  startEmulators,
-  startScenario,
-  waitFor,
-} from './harness.js';
+import { datasetIds, duplicateCount, missingIds, settle, skipReason, useCloud, waitFor } from './harness.js';
 
 const skip = skipReason();
 
@@ -34,26 +24,17 @@ function idsIn(body: Buffer): string[] {
 }
 
 describe('cloud pipeline failures', { skip }, () => {
-  let emulators: Emulators;
-  const scenarios: Scenario[] = [];
-  before(async () => {
-    emulators = await startEmulators();
-  });
-  after(async () => {
-    for (const s of scenarios) await s.stop().catch(() => undefined);
-    await emulators?.stop();
-  });
+  const cloud = useCloud();
 
   it('10% of Chronicle requests failing with 500/429: everything arrives, duplicates only from retried chunks', {
     timeout: 120_000,
   }, async () => {
     const dataset = generatedDataset({ count: 1000, seed: 12 });
-    const s = await startScenario(emulators, {
+    const s = await cloud.start({
       dataset,
       env: { CHUNK_MAX_BYTES: '300000' },
       chronicle: { fault: ({ n }) => (n % 10 === 3 ? { status: n % 20 === 3 ? 500 : 429 } : undefined) },
     });
-    scenarios.push(s);
     await s.trigger();
     await waitFor(
       'every notification in Chronicle',
@@ -67,8 +48,7 @@ describe('cloud pipeline failures', { skip }, () => {
     const retried = lines.filter((l) => l.outcome === 'retry');
     assert.ok(retried.length > 0, 'some requests failed and were retried by Pub/Sub');
     assert.ok(retried.every((l) => l.http_status === 500 || l.http_status === 429));
-    let duplicates = 0;
-    for (const n of s.chronicle.acceptedIds.values()) duplicates += n - 1;
+    const duplicates = duplicateCount(s.chronicle);
     const retriedEntries = retried.reduce((sum, l) => sum + Number(l.entries), 0);
     assert.ok(
       duplicates <= retriedEntries,
@@ -82,7 +62,7 @@ describe('cloud pipeline failures', { skip }, () => {
   }, async () => {
     const dataset = generatedDataset({ count: 150, seed: 13, oversizedEvery: 0 });
     let rejectedOne = false;
-    const s = await startScenario(emulators, {
+    const s = await cloud.start({
       dataset,
       env: { CHUNK_MAX_BYTES: '200000' },
       // Chunks over 120 kB answer 413 (split); the first request that fits answers 400.
@@ -95,7 +75,6 @@ describe('cloud pipeline failures', { skip }, () => {
         },
       },
     });
-    scenarios.push(s);
     const chunks = s.cloud.names.chunks;
     await s.publish(chunks, Buffer.from('not json at all'), { run_id: 'poison' });
     await s.publish(chunks, Buffer.alloc(0), { run_id: 'empty' });

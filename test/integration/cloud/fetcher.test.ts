@@ -4,41 +4,30 @@
  * nothing.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generatedDataset } from '../../../sim/dataset.js';
 import {
+  allArrived,
   datasetIds,
-  type Emulators,
+  duplicateCount,
   missingIds,
-  type Scenario,
   settle,
   skipReason,
-  startEmulators,
-  startScenario,
+  useCloud,
   waitFor,
 } from './harness.js';
 
 const skip = skipReason();
 
 describe('cloud fetcher', { skip }, () => {
-  let emulators: Emulators;
-  const scenarios: Scenario[] = [];
-  before(async () => {
-    emulators = await startEmulators();
-  });
-  after(async () => {
-    for (const s of scenarios) await s.stop().catch(() => undefined);
-    await emulators?.stop();
-  });
+  const cloud = useCloud();
 
   it('two concurrent triggers fetch once', { timeout: 60_000 }, async () => {
     const dataset = generatedDataset({ count: 300, seed: 21, oversizedEvery: 0 });
-    const s = await startScenario(emulators, { dataset, gti: { latencyMs: 100 }, env: { VT_LIMIT: '20' } });
-    scenarios.push(s);
+    const s = await cloud.start({ dataset, gti: { latencyMs: 100 }, env: { VT_LIMIT: '20' } });
     await Promise.all([s.trigger(), s.trigger()]);
     await waitFor('both fetch runs', () => s.fetchRuns().length >= 2, 30_000);
-    await waitFor('every notification', () => s.chronicle.acceptedIds.size === dataset.size, 30_000);
-    await settle(s, 1000);
+    await allArrived(s, dataset);
     const outcomes = s
       .fetchRuns()
       .map((r) => r.outcome)
@@ -57,12 +46,11 @@ describe('cloud fetcher', { skip }, () => {
     timeout: 90_000,
   }, async () => {
     const dataset = generatedDataset({ count: 400, seed: 22, oversizedEvery: 0 });
-    const s = await startScenario(emulators, {
+    const s = await cloud.start({
       dataset,
       gti: { latencyMs: 120 },
       env: { VT_LIMIT: '10', FETCH_TIME_BUDGET_SECONDS: '2' },
     });
-    scenarios.push(s);
     await s.trigger();
     await waitFor(
       'a run that finishes the backlog',
@@ -102,12 +90,11 @@ describe('cloud fetcher', { skip }, () => {
     timeout: 90_000,
   }, async () => {
     const dataset = generatedDataset({ count: 600, seed: 23, oversizedEvery: 0 });
-    const s = await startScenario(emulators, {
+    const s = await cloud.start({
       dataset,
       gti: { latencyMs: 100 },
       env: { VT_LIMIT: '10', CHUNK_MAX_BYTES: '100000' },
     });
-    scenarios.push(s);
     await s.trigger();
     await waitFor('the run to be under way', () => s.chronicle.acceptedIds.size >= 60, 30_000);
     await s.cloud.fetcher.kill('SIGKILL');
@@ -134,8 +121,7 @@ describe('cloud fetcher', { skip }, () => {
     await settle(s, 1000);
     assert.deepEqual(missingIds(datasetIds(dataset), s.chronicle), []);
     // Duplicates are possible only for chunks published after the last checkpoint save.
-    let duplicates = 0;
-    for (const n of s.chronicle.acceptedIds.values()) duplicates += n - 1;
+    const duplicates = duplicateCount(s.chronicle);
     assert.ok(duplicates < 100, `${duplicates} duplicates`);
   });
 });

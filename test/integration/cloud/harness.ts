@@ -5,6 +5,7 @@
  * wires them.
  */
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '@google-cloud/pubsub';
 import { gtiDate } from '../../../shared/gti_client.js';
@@ -200,4 +201,43 @@ export function datasetIds(dataset: Dataset): string[] {
 
 export function missingIds(expected: readonly string[], chronicle: ChronicleSimulator): string[] {
   return expected.filter((id) => !chronicle.acceptedIds.has(id));
+}
+
+/** Registers before/after hooks for one emulator pair per suite; scenarios are stopped afterwards. */
+export function useCloud(): { start(options: ScenarioOptions): Promise<Scenario> } {
+  let emulators: Emulators | undefined;
+  const scenarios: Scenario[] = [];
+  before(async () => {
+    emulators = await startEmulators();
+  });
+  after(async () => {
+    for (const s of scenarios) await s.stop().catch(() => undefined);
+    await emulators?.stop();
+  });
+  return {
+    async start(options) {
+      if (emulators === undefined) throw new Error('emulators not started');
+      const s = await startScenario(emulators, options);
+      scenarios.push(s);
+      return s;
+    },
+  };
+}
+
+/** Waits until every dataset notification reached Chronicle and deliveries settled. */
+export async function allArrived(s: Scenario, dataset: Dataset, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    'every notification in Chronicle',
+    () => s.chronicle.acceptedIds.size === dataset.size,
+    timeoutMs,
+    () => `(${s.chronicle.acceptedIds.size} of ${dataset.size})`,
+  );
+  await settle(s, 1000);
+}
+
+/** Imports beyond the first of each notification. */
+export function duplicateCount(chronicle: ChronicleSimulator): number {
+  let duplicates = 0;
+  for (const n of chronicle.acceptedIds.values()) duplicates += n - 1;
+  return duplicates;
 }
