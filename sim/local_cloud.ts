@@ -8,12 +8,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PubSub } from '@google-cloud/pubsub';
 import { createPubSubClient } from '../shared/pubsub.js';
-import { freePort } from './emulators.js';
+import { freePort, portOpen } from './emulators.js';
 
 export type FunctionTarget = 'fetchIocStream' | 'sendToChronicle';
 
@@ -49,22 +48,6 @@ export function functionsFrameworkMain(): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP probe (an HTTP request without a body makes the framework log a TypeError). */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function alive(pid: number): boolean {
   try {
@@ -120,7 +103,8 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
           .join('\n');
         throw new Error(`${options.target} exited during startup:\n${tail}`);
       }
-      if (await listening(port)) return;
+      // A TCP probe: an HTTP request without a body makes the framework log a TypeError.
+      if (await portOpen(port)) return;
       if (Date.now() - started > 30_000) throw new Error(`${options.target} not listening on ${url}`);
       await sleep(50);
     }
