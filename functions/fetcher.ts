@@ -19,7 +19,7 @@ import type { Config } from '../shared/config.js';
 import { describeError, isRetryable, ValidationError } from '../shared/errors.js';
 import type { FirestoreState, HeldLease } from '../shared/firestore_store.js';
 import type { GtiClient } from '../shared/gti_client.js';
-import { createEntryBuilder, forwarderName, requestEnvelope } from '../shared/log_entries.js';
+import { configuredForwarder, createEntryBuilder, requestEnvelope } from '../shared/log_entries.js';
 import type { Logger } from '../shared/logger.js';
 import { runFetch } from '../shared/pipeline.js';
 import type { MessageAttributes, Publisher } from '../shared/pubsub.js';
@@ -137,15 +137,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       const checkpoint = overrides.start === undefined ? ours.checkpoint : undefined;
       fields.checkpoint = checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined;
 
-      const forwarder =
-        config.chronicle.forwarderId && config.chronicle.projectId && config.chronicle.customerId
-          ? forwarderName(
-              config.chronicle.projectId,
-              config.chronicle.region,
-              config.chronicle.customerId,
-              config.chronicle.forwarderId,
-            )
-          : undefined;
+      const forwarder = configuredForwarder(config.chronicle);
       const stopAt = startedAt + stopAfterMs(config.fetcher.timeBudgetSeconds);
       const incremental = config.gti.order === 'date+';
       const result = await runFetch({
