@@ -163,10 +163,14 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   await Promise.all(inFlight);
   await saving;
   stats.processingMs += timing.assemblyMs;
-  if (failure === undefined && !incremental && tracker.mark !== undefined) {
-    // Newest first: only a complete run may move the mark.
+  if (failure === undefined && !incremental && !stoppedEarly && tracker.mark !== undefined) {
+    // Newest first: only a complete run may move the mark (older pages may still be unfetched).
     await options.saveCheckpoint(tracker.mark);
   }
   if (failure !== undefined) throw failure.error;
-  return { stats, stoppedEarly, checkpoint: tracker.mark };
+  return {
+    stats,
+    stoppedEarly,
+    checkpoint: incremental || !stoppedEarly ? tracker.mark : options.checkpoint,
+  };
 }
