@@ -85,7 +85,7 @@ export function deadLetterAttributes(
 ): MessageAttributes {
   const a = DEAD_LETTER_ATTRIBUTES;
   return {
-    ...message.attributes,
+    ...chunkAttributes(message),
     [a.reason]: reason,
     [a.errorMessage]: detail.error.slice(0, MAX_ATTRIBUTE_CHARS),
     [a.deliveryAttempt]: String(message.deliveryAttempt ?? detail.attempt),
@@ -197,11 +197,21 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
   };
 }
 
-function halfAttributes(message: PushedMessage, half: string): MessageAttributes {
+/**
+ * The message's own attributes without those of an earlier dead-lettering (a replayed message
+ * carries them), so a new dead letter or a split half describes only what happened now.
+ * replay_count and replayed_at stay: the replay limit depends on them.
+ */
+function chunkAttributes(message: PushedMessage): MessageAttributes {
   const attributes: MessageAttributes = {};
   for (const [k, v] of Object.entries(message.attributes)) {
     if (!k.startsWith('dlq_') && !k.startsWith('CloudPubSubDeadLetter')) attributes[k] = v;
   }
+  return attributes;
+}
+
+function halfAttributes(message: PushedMessage, half: string): MessageAttributes {
+  const attributes = chunkAttributes(message);
   const count = (JSON.parse(half) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length;
   attributes[CHUNK_ATTRIBUTES.entryCount] = String(count);
   attributes[CHUNK_ATTRIBUTES.byteSize] = String(Buffer.byteLength(half));

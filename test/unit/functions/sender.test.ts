@@ -98,6 +98,32 @@ describe('sendToChronicle handler', () => {
     assert.equal(h.lines[0]?.outcome, 'dead_lettered');
   });
 
+  it('dead-letters a replayed message with only the new reason, keeping its replay count', async () => {
+    const h = harness([
+      new ChronicleRetryableError('x', {}),
+      new ChroniclePermanentError('bad', { status: 400 }),
+    ]);
+    const replayed = {
+      run_id: 'r1',
+      seq: '3',
+      [D.reason]: 'permanent_error',
+      [D.httpStatus]: '403',
+      [D.rpcStatus]: 'PERMISSION_DENIED',
+      [D.errorMessage]: 'old',
+      CloudPubSubDeadLetterSourceDeliveryCount: '5',
+      [D.replayCount]: '1',
+      [D.replayedAt]: '2026-01-01T00:00:00Z',
+    };
+    await assert.rejects(h.handler(event(body(2), replayed)));
+    await h.handler(event(body(2), replayed));
+    const [dl] = h.published;
+    assert.equal(dl?.attributes[D.httpStatus], '400');
+    assert.equal(dl?.attributes[D.rpcStatus], undefined);
+    assert.equal(dl?.attributes.CloudPubSubDeadLetterSourceDeliveryCount, undefined);
+    assert.equal(dl?.attributes[D.replayCount], '1');
+    assert.equal(dl?.attributes[D.deliveryAttempt], '2');
+  });
+
   it('splits a 413 into two halves published back to the chunks topic', async () => {
     const h = harness([new ChronicleTooLargeError('too big', { status: 413 })]);
     await h.handler(event(body(5)));
