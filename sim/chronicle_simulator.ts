@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendJson } from './http_util.js';
 
 export interface ChronicleFault {
   status: number;
@@ -116,21 +117,6 @@ class RpcError extends Error {
 
 function rpcBody(status: number, rpcStatus: string, message: string): unknown {
   return { error: { code: status, message, status: rpcStatus } };
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }
 
 /** RFC3339 → [epoch seconds, nanoseconds]; undefined when malformed. */

@@ -8,14 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type ChronicleSimulatorOptions, startChronicleSimulator } from './chronicle_simulator.js';
-
-function numberOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a non-negative number, got "${value}"`);
-  return n;
-}
+import { numberOption } from './http_util.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

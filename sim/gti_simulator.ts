@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Notification } from '../shared/notification.js';
 import type { Dataset } from './dataset.js';
+import { sendJson } from './http_util.js';
 
 export interface GtiFault {
   status: number;
@@ -228,21 +229,6 @@ function descriptor(item: Notification): Notification {
   const out: Notification = { type: item.type, id: item.id, context_attributes: item.context_attributes };
   if (item.links) out.links = item.links;
   return out;
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }
 
 function errorBody(code: string, message: string): unknown {

@@ -8,14 +8,7 @@
 import { parseArgs } from 'node:util';
 import { type Dataset, demoDataset, generatedDataset } from './dataset.js';
 import { startGtiSimulator } from './gti_simulator.js';
-
-function intOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a non-negative number, got "${value}"`);
-  return n;
-}
+import { numberOption as intOption } from './http_util.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
