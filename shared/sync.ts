@@ -52,10 +52,15 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     chunkMaxBytes: config.entries.chunkMaxBytes,
     forwarder,
   });
-  logger.info(checkpoint ? 'resuming from checkpoint' : 'no checkpoint yet: starting from VT_DATE_FILTER', {
-    checkpoint: checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined,
-    store: deps.store.description,
-  });
+  const initialStartSeconds = deps.initialStartSeconds ?? config.gti.initialStartSeconds;
+  logger.info(
+    checkpoint ? 'resuming from checkpoint' : 'no checkpoint yet: starting from the first-run start',
+    {
+      checkpoint: checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined,
+      start: checkpoint ? undefined : new Date(initialStartSeconds * 1000).toISOString(),
+      store: deps.store.description,
+    },
+  );
 
   let requests = 0;
   let retries = 0;
@@ -66,7 +71,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     order: config.gti.order,
     limit: config.gti.limit,
     checkpoint,
-    initialStartSeconds: deps.initialStartSeconds ?? config.gti.initialStartSeconds,
+    initialStartSeconds,
     entries,
     envelope,
     chunkMaxBytes: config.entries.chunkMaxBytes,
