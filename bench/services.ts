@@ -57,6 +57,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
         dataset: generatedDataset({ count: options.count, seed: options.seed }),
         apiKey,
         latencyMs: options.gtiLatencyMs,
+        cacheItems: true,
       });
       closers.push(() => gti.close());
       const chronicle: ChronicleSimulator = await startChronicleSimulator({
@@ -77,18 +78,23 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
         close,
       };
     }
-    const gti = await startServerProcess(distPath('sim', 'gti_simulator_main.js'), [
-      '--port',
-      '0',
-      '--count',
-      String(options.count),
-      '--seed',
-      String(options.seed),
-      '--latency-ms',
-      String(options.gtiLatencyMs),
-      '--api-key',
-      apiKey,
-    ]);
+    const gti = await startServerProcess(
+      distPath('sim', 'gti_simulator_main.js'),
+      [
+        '--port',
+        '0',
+        '--count',
+        String(options.count),
+        '--seed',
+        String(options.seed),
+        '--latency-ms',
+        String(options.gtiLatencyMs),
+        '--api-key',
+        apiKey,
+        '--cache',
+      ],
+      { timeoutMs: 20_000 + options.count * 2 },
+    );
     closers.push(() => gti.stop());
     const chronicle = await startServerProcess(distPath('sim', 'chronicle_simulator_main.js'), [
       '--port',

@@ -100,9 +100,20 @@ const RPC_STATUS_BY_HTTP: Record<number, string> = {
 const IMPORT_PATH =
   /^\/(v1alpha|v1beta|v1)\/projects\/([^/]+)\/locations\/([^/]+)\/instances\/([^/]+)\/logTypes\/([^/]+)\/logs:import$/;
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Any character outside the base64 alphabet (one linear scan; the anchored /^[...]*={0,2}$/ was 5× slower). */
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Base64 characters (a multiple of 4) decoded from the end of each entry in count-only mode. */
+const COUNT_ONLY_TAIL_CHARS = 4096;
 const NOTIFICATION_ID = /"notification_id"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+
+/** Same answer as /^[A-Za-z0-9+/]*={0,2}$/: alphabet only, with at most two '=' and only at the end. */
+function isBase64(data: string): boolean {
+  if (NOT_BASE64.test(data)) return false;
+  const pad = data.indexOf('=');
+  if (pad === -1) return true;
+  return pad === data.length - 1 || (pad === data.length - 2 && data.charCodeAt(data.length - 1) === 0x3d);
+}
 
 class RpcError extends Error {
   constructor(
@@ -207,16 +218,17 @@ function parseRequest(
       throw new RpcError(400, `logs[${i}] must be an object.`);
     const entry = log as Record<string, unknown>;
     const data = entry.data;
-    if (typeof data !== 'string' || data === '' || data.length % 4 !== 0 || !BASE64.test(data)) {
+    if (typeof data !== 'string' || data === '' || data.length % 4 !== 0 || !isBase64(data)) {
       throw new RpcError(400, `logs[${i}].data must be non-empty base64.`);
     }
-    const raw = Buffer.from(data, 'base64');
-    const text = raw.toString('utf8');
     let parsed: unknown;
     let notificationId: string | undefined;
+    let rawBytes: number;
     if (keepEntries) {
+      const raw = Buffer.from(data, 'base64');
+      rawBytes = raw.length;
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(raw.toString('utf8'));
       } catch {
         throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
       }
@@ -224,10 +236,16 @@ function parseRequest(
         ?.context_attributes;
       notificationId = typeof ctx?.notification_id === 'string' ? ctx.notification_id : undefined;
     } else {
-      const first = text.charCodeAt(0);
+      // Count only: no full decode. The size follows from the base64 length; the JSON check looks
+      // at the first character; the id is looked for in the data's tail first (entries carry
+      // cleaned JSON with sorted keys, so context_attributes is near the end), then in the whole.
+      rawBytes = (data.length / 4) * 3 - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
+      const first = Buffer.from(data.slice(0, 4), 'base64')[0];
       if (first !== 0x7b && first !== 0x5b)
         throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
-      const m = NOTIFICATION_ID.exec(text);
+      const tailStart = Math.max(0, data.length - COUNT_ONLY_TAIL_CHARS);
+      let m = NOTIFICATION_ID.exec(Buffer.from(data.slice(tailStart), 'base64').toString('utf8'));
+      if (!m && tailStart > 0) m = NOTIFICATION_ID.exec(Buffer.from(data, 'base64').toString('utf8'));
       notificationId = m ? (JSON.parse(`"${m[1] ?? ''}"`) as string) : undefined;
     }
     const logEntryTime = pick(entry, 'logEntryTime', 'log_entry_time');
@@ -260,7 +278,7 @@ function parseRequest(
     const item: ParsedEntry = {
       notificationId,
       data: parsed,
-      rawBytes: raw.length,
+      rawBytes,
       logEntryTime: logEntryTime as string,
       collectionTime: collectionTime as string,
     };

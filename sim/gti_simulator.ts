@@ -28,6 +28,13 @@ export interface GtiSimulatorOptions {
   latencyMs?: number;
   /** Default true: `date:X+` means >= X and `date:X-` means <= X; false makes both strict. */
   dateFilterInclusive?: boolean;
+  /**
+   * Default false. True: every item is serialised once, up front (before the server listens), and its
+   * JSON bytes are kept, so serving a page is a copy of cached bytes (benchmarks: the fake's CPU
+   * shares the cores with the sync under test). Costs memory in the simulator process: the whole
+   * dataset's JSON. Descriptor-only pages are still built per request.
+   */
+  cacheItems?: boolean;
   /** Injected failures; `n` counts every request, 1-based. */
   fault?: (request: { n: number; url: URL }) => GtiFault | undefined;
 }
@@ -48,6 +55,7 @@ export interface GtiSimulator {
 }
 
 export const GTI_MAX_LIMIT = 40;
+const COMMA = Buffer.from(',');
 export const GTI_DEFAULT_LIMIT = 10;
 
 const ERROR_CODE_BY_STATUS: Record<number, string> = {
@@ -243,6 +251,17 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
   const servedIds = new Map<string, number>();
   let counter = 0;
   let baseUrl = '';
+  // Pre-warmed cache (cacheItems): item i's JSON bytes and notification id.
+  const cachedJson: Buffer[] = [];
+  const cachedIds: string[] = [];
+  if (options.cacheItems) {
+    for (let i = 0; i < dataset.size; i++) {
+      const item = dataset.get(i);
+      cachedJson.push(Buffer.from(JSON.stringify(item)));
+      cachedIds.push(item.context_attributes.notification_id);
+    }
+  }
+  const cached = options.cacheItems === true;
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     counter += 1;
@@ -312,18 +331,25 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
     const inRange = (index: number): boolean => index >= lo && index < hi;
     const matches = (item: Notification): boolean => q.predicates.every((p) => p(item));
 
-    const page: string[] = [];
+    const page: Buffer[] = [];
     const ids: string[] = [];
     let next: number | undefined;
+    const fromCache = cached && !q.descriptorsOnly;
+    const filtered = q.predicates.length > 0;
     for (; inRange(i); i += step) {
-      const item = dataset.get(i);
-      if (!matches(item)) continue;
+      const item = fromCache && !filtered ? undefined : dataset.get(i);
+      if (item !== undefined && !matches(item)) continue;
       if (page.length === q.limit) {
         next = i;
         break;
       }
-      page.push(JSON.stringify(q.descriptorsOnly ? descriptor(item) : item));
-      ids.push(item.context_attributes.notification_id);
+      if (fromCache) {
+        page.push(cachedJson[i] as Buffer);
+        ids.push(cachedIds[i] as string);
+      } else if (item !== undefined) {
+        page.push(Buffer.from(JSON.stringify(q.descriptorsOnly ? descriptor(item) : item)));
+        ids.push(item.context_attributes.notification_id);
+      }
     }
 
     const selfUrl = `${baseUrl}/ioc_stream${url.search}`;
@@ -339,8 +365,14 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
 
     record.status = 200;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-    // One write per page: items were serialised once each; the join is a single copy.
-    res.end(`{"data":[${page.join(',')}],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`);
+    // One write per page: items were serialised once each; the concat is a single copy.
+    const parts: Buffer[] = [Buffer.from('{"data":[')];
+    for (let k = 0; k < page.length; k++) {
+      if (k > 0) parts.push(COMMA);
+      parts.push(page[k] as Buffer);
+    }
+    parts.push(Buffer.from(`],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`));
+    res.end(Buffer.concat(parts));
     for (const id of ids) servedIds.set(id, (servedIds.get(id) ?? 0) + 1);
   };
 

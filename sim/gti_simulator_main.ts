@@ -1,7 +1,8 @@
 /**
  * Runs the GTI simulator as its own process (benchmarks, demo):
  *   node dist/sim/gti_simulator_main.js [--port N] [--count N | --demo] [--seed N] [--latency-ms N] [--api-key K]
- *     [--seconds-per-notification S] [--oversized-every N] [--start-seconds T]
+ *     [--seconds-per-notification S] [--oversized-every N] [--start-seconds T] [--cache]
+ * --cache serialises every item once before listening (see GtiSimulatorOptions.cacheItems).
  * Prints one JSON line `{"baseUrl":...,"size":...}` on stdout when ready; on SIGTERM/SIGINT prints a JSON
  * summary line and exits 0.
  */
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
       'seconds-per-notification': { type: 'string' },
       'oversized-every': { type: 'string' },
       'start-seconds': { type: 'string' },
+      cache: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     if (start !== undefined) options.startSeconds = start;
     dataset = generatedDataset(options);
   }
-  const simOptions: Parameters<typeof startGtiSimulator>[0] = { dataset };
+  const simOptions: Parameters<typeof startGtiSimulator>[0] = { dataset, cacheItems: values.cache };
   const port = intOption(values.port, 'port');
   if (port !== undefined) simOptions.port = port;
   const latency = intOption(values['latency-ms'], 'latency-ms');
