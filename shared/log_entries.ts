@@ -120,6 +120,7 @@ export function configuredForwarder(chronicle: {
 }
 
 const DATA_PREFIX = '{"data":"';
+const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
   build(notification: Notification): PreparedEntry;
@@ -143,13 +144,29 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
     return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
   };
 
+  // One scratch buffer for the UTF-8 bytes, reused across entries: no ArrayBuffer allocated (and
+  // later collected) per entry. Outliers beyond SCRATCH_MAX_BYTES get their own buffer, so the
+  // builder never keeps more than that.
+  let scratch = Buffer.allocUnsafe(1 << 16);
   const encode = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => {
-    const raw = Buffer.from(JSON.stringify(cleaned), 'utf8');
-    const data = raw.toString('base64');
+    const text = JSON.stringify(cleaned);
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    const worst = text.length * 3;
+    let rawBytes: number;
+    let data: string;
+    if (worst <= SCRATCH_MAX_BYTES) {
+      if (scratch.length < worst) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2));
+      rawBytes = scratch.write(text, 0, 'utf8');
+      data = scratch.toString('base64', 0, rawBytes);
+    } else {
+      const raw = Buffer.from(text, 'utf8');
+      rawBytes = raw.length;
+      data = raw.toString('base64');
+    }
     const tail = afterData(date, trimmed);
     const json = DATA_PREFIX + data + tail;
     // Base64 is ASCII, so only the small tail needs a UTF-8 count: no pass over the whole entry.
-    return { json, bytes: DATA_PREFIX.length + data.length + Buffer.byteLength(tail), rawBytes: raw.length };
+    return { json, bytes: DATA_PREFIX.length + data.length + Buffer.byteLength(tail), rawBytes };
   };
 
   return {
