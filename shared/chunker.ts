@@ -25,14 +25,17 @@ export function assembleChunk(
   const body = envelope.prefix + entries.map((e) => e.json).join(',') + envelope.suffix;
   let newest = Number.NEGATIVE_INFINITY;
   let trimmedCount = 0;
+  // Exact UTF-8 size without a pass over the body: each entry's bytes are exact, plus the commas.
+  let bytes = envelope.overheadBytes + Math.max(0, entries.length - 1);
   for (const e of entries) {
     if (e.date > newest) newest = e.date;
     if (e.trimmed.length > 0) trimmedCount += 1;
+    bytes += e.bytes;
   }
   return {
     seq,
     body,
-    bytes: Buffer.byteLength(body),
+    bytes,
     ids: entries.map((e) => e.id),
     dates: entries.map((e) => e.date),
     newestDate: newest,
