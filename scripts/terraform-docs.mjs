@@ -4,8 +4,7 @@
 //   <!-- BEGIN_TF_INPUTS --> ... <!-- END_TF_INPUTS -->   and   <!-- BEGIN_TF_OUTPUTS --> ... <!-- END_TF_OUTPUTS -->
 // Usage: node scripts/terraform-docs.mjs          rewrite the README
 //        node scripts/terraform-docs.mjs --check  exit 1 if the README is out of date (a unit test runs this)
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
