@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { FileCheckpointStore } from '../shared/checkpoint.js';
 import { chronicleTarget, createChronicleClient, type LogImporter } from '../shared/chronicle_client.js';
-import { type Config, loadConfig } from '../shared/config.js';
+import { type Config, loadConfig, requireSettings } from '../shared/config.js';
 import { createAccessTokenProvider } from '../shared/google_auth.js';
 import { createGtiClient } from '../shared/gti_client.js';
 import { createLocalSink } from '../shared/local_sink.js';
@@ -111,6 +111,10 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
     fields: { command: 'sync' },
   });
 
+  if (config.chronicle.customerId !== undefined) {
+    // Demo notifications must never reach a real SecOps instance.
+    requireSettings(config, 'gti');
+  }
   const source = await gtiSource(config, logger);
   const demo = source.initialStartSeconds !== undefined;
   try {
