@@ -85,7 +85,13 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
         headers: Record<string, string | string[] | undefined>;
       };
       try {
-        response = await http.post(url, { body, headers: { authorization: `Bearer ${token}` } });
+        // A Buffer, not the string: got would encode a string through TextEncoder (about 2x slower
+        // than Buffer.from on these 3.9 MB bodies). Same bytes either way.
+        const payload = Buffer.from(body, 'utf8');
+        response = await http.post(url, {
+          body: payload,
+          headers: { authorization: `Bearer ${token}` },
+        });
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
         const message = redact(error instanceof Error ? error.message : String(error))
