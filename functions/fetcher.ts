@@ -158,7 +158,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         chunkMaxBytes: config.entries.chunkMaxBytes,
         concurrency: deps.publishConcurrency ?? 4,
         deliver: async (chunk) => {
-          await deps.publisher.publish(chunksTopic, Buffer.from(chunk.body), chunkAttributes(runId, chunk));
+          await deps.publisher.publish(chunksTopic, chunk.payload, chunkAttributes(runId, chunk));
         },
         saveCheckpoint: (mark) => ours.store.save(mark),
         // Newest-first runs only move the checkpoint when complete, so they never stop early.

@@ -17,7 +17,7 @@ export interface DeliveryHooks {
 
 export async function deliverBody(
   importer: LogImporter,
-  body: string,
+  body: string | Buffer,
   policy: RetryPolicy,
   hooks: DeliveryHooks = {},
 ): Promise<void> {
@@ -44,7 +44,8 @@ export async function deliverBody(
     );
   } catch (error) {
     if (!(error instanceof ChronicleTooLargeError)) throw error;
-    const halves = splitRequestBody(body);
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    const halves = splitRequestBody(text);
     if (halves === undefined) {
       throw new ChroniclePermanentError(
         `${error.message} (a single entry is too large; lower CHUNK_MAX_BYTES)`,
@@ -54,7 +55,7 @@ export async function deliverBody(
       );
     }
     hooks.onSplit?.({
-      entries: (JSON.parse(body) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length,
+      entries: (JSON.parse(text) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length,
     });
     await deliverBody(importer, halves[0], policy, hooks);
     await deliverBody(importer, halves[1], policy, hooks);

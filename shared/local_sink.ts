@@ -17,7 +17,8 @@ export function createLocalSink(dir: string): LogImporter {
       const n = count;
       const write = async () => {
         await writeFile(join(dir, 'requests', `${String(n).padStart(6, '0')}.json`), body);
-        const parsed = JSON.parse(body) as { inlineSource: { logs: Array<Record<string, unknown>> } };
+        const text = typeof body === 'string' ? body : body.toString('utf8');
+        const parsed = JSON.parse(text) as { inlineSource: { logs: Array<Record<string, unknown>> } };
         const lines = parsed.inlineSource.logs.map((entry) => {
           const { data, ...meta } = entry;
           const notification: unknown = JSON.parse(Buffer.from(String(data), 'base64').toString('utf8'));

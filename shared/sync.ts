@@ -77,7 +77,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     chunkMaxBytes: config.entries.chunkMaxBytes,
     concurrency: deps.concurrency ?? config.chronicle.concurrency,
     deliver: (chunk) =>
-      deliverBody(deps.importer, chunk.body, deps.retry, {
+      deliverBody(deps.importer, chunk.payload, deps.retry, {
         onRequest: () => {
           requests += 1;
         },

@@ -43,7 +43,7 @@ function harness(failures: (ChronicleError | undefined)[]) {
     async importLogs(b) {
       const failure = failures[call++];
       if (failure) throw failure;
-      sent.push(b);
+      sent.push(typeof b === 'string' ? b : b.toString('utf8'));
     },
   };
   const publisher: Publisher = {
