@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../shared/config.js';
 import { gtiDate } from '../shared/gti_client.js';
 import { triggerData } from '../shared/trigger_message.js';
 import type { CliCommand } from './context.js';
+import { COMMON_OPTIONS, commandConfig } from './options.js';
 
 const USAGE = `Usage: ioc-stream dev [--config FILE] [--trigger] [--quiet]
 
@@ -32,10 +32,9 @@ export const devCommand: CliCommand = async (argv, ctx) => {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      config: { type: 'string' },
+      ...COMMON_OPTIONS,
       trigger: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
@@ -43,7 +42,7 @@ export const devCommand: CliCommand = async (argv, ctx) => {
     ctx.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const config = loadConfig(ctx.env, values.config === undefined ? {} : { configFile: values.config });
+  const config = commandConfig(ctx.env, values.config);
   const out = (line: string) => ctx.stdout.write(`${line}\n`);
   const { missingEmulatorParts, EMULATOR_INSTALL_HINT, startPubsubEmulator, startFirestoreEmulator } =
     await import('../sim/emulators.js');

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { chronicleTarget, createChronicleClient } from '../shared/chronicle_client.js';
 import { parseChunkData } from '../shared/chunk_message.js';
-import { type Config, loadConfig, requireSettings } from '../shared/config.js';
+import { type Config, requireSettings } from '../shared/config.js';
 import { deliverBody } from '../shared/delivery.js';
 import {
   createPubSubTransport,
@@ -33,6 +33,7 @@ import { pubSubSettings } from '../shared/pubsub.js';
 import { redact } from '../shared/redact.js';
 import { retryPolicy } from '../shared/retry_config.js';
 import type { CliCommand, CliContext } from './context.js';
+import { COMMON_OPTIONS, commandConfig } from './options.js';
 import { createProgressBar } from './progress_bar.js';
 
 const USAGE = `Usage: ioc-stream dlq <list|replay|purge> [options]
@@ -159,7 +160,7 @@ function resolveConfig(
   if (values.topic !== undefined && !values.topic.startsWith('projects/'))
     env.PUBSUB_CHUNKS_TOPIC = values.topic;
   if (values['max-replays'] !== undefined) env.DLQ_MAX_REPLAYS = values['max-replays'];
-  const config = loadConfig(env, values.config === undefined ? {} : { configFile: values.config });
+  const config = commandConfig(env, values.config);
   const subscription = values.subscription?.startsWith('projects/')
     ? values.subscription
     : config.pubsub.deadLetterSubscription;
@@ -212,10 +213,10 @@ export const dlqCommand: CliCommand = async (argv, ctx) => {
   const { values } = parseArgs({
     args: [...rest],
     options: {
+      ...COMMON_OPTIONS,
       subscription: { type: 'string' },
       topic: { type: 'string' },
       project: { type: 'string' },
-      config: { type: 'string' },
       reason: { type: 'string', multiple: true, default: [] },
       filter: { type: 'string', multiple: true, default: [] },
       limit: { type: 'string' },
@@ -232,7 +233,6 @@ export const dlqCommand: CliCommand = async (argv, ctx) => {
       'lease-seconds': { type: 'string' },
       'batch-size': { type: 'string' },
       'pull-wait-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });

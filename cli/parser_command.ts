@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chronicleTarget } from '../shared/chronicle_client.js';
-import { loadConfig, requireSettings } from '../shared/config.js';
+import { type Config, requireSettings } from '../shared/config.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createAccessTokenProvider } from '../shared/google_auth.js';
 import {
@@ -19,13 +19,15 @@ import {
 } from '../shared/parser_validation.js';
 import { redact } from '../shared/redact.js';
 import type { CliCommand } from './context.js';
+import { COMMON_OPTIONS, commandConfig } from './options.js';
 
-const USAGE = `Usage: ioc-stream parser validate [--update] [--dir custom_parser]
+const USAGE = `Usage: ioc-stream parser validate [--update] [--dir custom_parser] [--config FILE]
 
 Runs custom_parser/ioc_stream.parser on every sample in <dir>/logs through the SecOps API
 (logTypes/{CHRONICLE_LOG_TYPE}:runParser) and compares the UDM events with <dir>/events.
   --update   rewrite the golden events from what the parser produced
   --dir      the custom parser directory (default: custom_parser)
+  --config   YAML file with configuration keys (environment variables override it)
 Needs CHRONICLE_CUSTOMER_ID, CHRONICLE_PROJECT_ID (or GCP_PROJECT_ID), CHRONICLE_REGION and Google
 credentials (Application Default Credentials or the metadata server).
 Exit codes: 0 all samples match (or were updated), 1 differences or errors, 2 not executed.
@@ -44,9 +46,9 @@ export const parserCommand: CliCommand = async (argv, ctx) => {
   const { values } = parseArgs({
     args: [...rest],
     options: {
+      ...COMMON_OPTIONS,
       update: { type: 'boolean', default: false },
       dir: { type: 'string', default: 'custom_parser' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -58,9 +60,9 @@ export const parserCommand: CliCommand = async (argv, ctx) => {
   const dir = resolve(values.dir);
   const suite = loadParserSuite(dir);
 
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
-    config = loadConfig(ctx.env);
+    config = commandConfig(ctx.env, values.config);
     requireSettings(config, 'chronicle');
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { FileCheckpointStore } from '../shared/checkpoint.js';
 import { chronicleTarget, createChronicleClient, type LogImporter } from '../shared/chronicle_client.js';
-import { type Config, loadConfig, requireSettings } from '../shared/config.js';
+import { type Config, requireSettings } from '../shared/config.js';
 import { createAccessTokenProvider } from '../shared/google_auth.js';
 import { createGtiClient } from '../shared/gti_client.js';
 import { createLocalSink } from '../shared/local_sink.js';
@@ -16,6 +16,7 @@ import { retryPolicy } from '../shared/retry_config.js';
 import { createApiKeyProvider } from '../shared/secret.js';
 import { runSync } from '../shared/sync.js';
 import type { CliCommand, CliContext } from './context.js';
+import { COMMON_OPTIONS, commandConfig } from './options.js';
 import { createProgress } from './progress.js';
 
 const USAGE = `Usage: ioc-stream sync [--config FILE] [--quiet] [--json] [--concurrency N]
@@ -88,11 +89,10 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      config: { type: 'string' },
+      ...COMMON_OPTIONS,
       quiet: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       concurrency: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
@@ -103,7 +103,7 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
   const env = { ...ctx.env };
   if (values.json) env.LOG_FORMAT = 'json';
   if (values.concurrency !== undefined) env.CHRONICLE_CONCURRENCY = values.concurrency;
-  const config = loadConfig(env, values.config === undefined ? {} : { configFile: values.config });
+  const config = commandConfig(env, values.config);
   const logger = createLogger({
     level: values.quiet && config.log.level !== 'error' ? 'warn' : config.log.level,
     format: config.log.format,

@@ -3,11 +3,11 @@
  * emulator's when PUBSUB_EMULATOR_HOST is set, e.g. the one `ioc-stream dev` prints).
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { createPublisher, pubSubSettings } from '../shared/pubsub.js';
 import { parseTriggerData, triggerData } from '../shared/trigger_message.js';
 import type { CliCommand } from './context.js';
+import { COMMON_OPTIONS, commandConfig } from './options.js';
 
 const USAGE = `Usage: ioc-stream trigger [--filter TERMS] [--start ISO_TIME] [--config FILE]
 
@@ -20,10 +20,9 @@ export const triggerCommand: CliCommand = async (argv, ctx) => {
   const { values } = parseArgs({
     args: [...argv],
     options: {
+      ...COMMON_OPTIONS,
       filter: { type: 'string' },
       start: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
@@ -31,7 +30,7 @@ export const triggerCommand: CliCommand = async (argv, ctx) => {
     ctx.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const config = loadConfig(ctx.env, values.config === undefined ? {} : { configFile: values.config });
+  const config = commandConfig(ctx.env, values.config);
   const topic = config.pubsub.triggerTopic;
   const missing = [
     ...(config.gcpProjectId === undefined ? ['GCP_PROJECT_ID: required'] : []),
