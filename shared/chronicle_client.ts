@@ -4,7 +4,7 @@
  * ChronicleRetryableError (429, 5xx, timeouts; carries Retry-After), ChronicleTooLargeError (413:
  * split the chunk), ChroniclePermanentError (400/401/403/404 with the google.rpc status).
  */
-import got, { type Got } from 'got';
+import type { Got } from 'got';
 import type { Config } from './config.js';
 import {
   type ChronicleError,
@@ -13,6 +13,7 @@ import {
   ChronicleTooLargeError,
 } from './errors.js';
 import type { AccessTokenProvider } from './google_auth.js';
+import { createHttpClient } from './http.js';
 import { redact } from './redact.js';
 import { parseRetryAfter } from './retry.js';
 
@@ -70,13 +71,9 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
   return {
     target: url,
     async importLogs(body) {
-      http ??= got.extend({
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
-        responseType: 'text',
-        timeout: { request: options.timeoutMs },
-        headers: { 'content-type': 'application/json', 'user-agent': 'ioc-stream-to-secops' },
+      http ??= createHttpClient({
+        timeoutMs: options.timeoutMs,
+        headers: { 'content-type': 'application/json' },
       });
       const token = await options.getToken();
       let response: {

@@ -21,7 +21,8 @@ export interface Chunk {
 
 /**
  * Writes prefix + entries joined by ',' + suffix into one Buffer of the exact size: no 3.9 MB
- * intermediate string. Falls back to encoding the joined text if an entry's size was off.
+ * intermediate string. Every entry's size is exact, so the bytes written must equal `bytes`; if
+ * they do not, that is a bug in the sizing, and sending the chunk could break the size limit.
  */
 function writeBody(entries: readonly PreparedEntry[], envelope: RequestEnvelope, bytes: number): Buffer {
   const out = Buffer.allocUnsafe(bytes);
@@ -31,8 +32,8 @@ function writeBody(entries: readonly PreparedEntry[], envelope: RequestEnvelope,
     offset += out.write((entries[i] as PreparedEntry).json, offset, 'utf8');
   }
   offset += out.write(envelope.suffix, offset, 'utf8');
-  if (offset === bytes) return out;
-  return Buffer.from(envelope.prefix + entries.map((e) => e.json).join(',') + envelope.suffix, 'utf8');
+  if (offset !== bytes) throw new Error(`chunk sizing bug: computed ${bytes} bytes, wrote ${offset}`);
+  return out;
 }
 
 export function assembleChunk(

@@ -5,8 +5,9 @@
  * jitter, honouring Retry-After; 400/401/403/404 fail at once with the API's error code. Errors
  * never carry the API key or the request headers.
  */
-import got, { type Got } from 'got';
+import type { Got } from 'got';
 import { GtiApiError } from './errors.js';
+import { createHttpClient } from './http.js';
 import type { Secret } from './redact.js';
 import { redact } from './redact.js';
 import { parseRetryAfter, type RetryPolicy, withRetry } from './retry.js';
@@ -58,14 +59,10 @@ export function gtiDate(seconds: number): string {
 export function createGtiClient(options: GtiClientOptions): GtiClient {
   let http: Got | undefined;
   const client = (): Got => {
-    http ??= got.extend({
+    http ??= createHttpClient({
       prefixUrl: `${options.baseUrl}/`,
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      responseType: 'text',
-      timeout: { request: options.timeoutMs },
-      headers: { accept: 'application/json', 'user-agent': 'ioc-stream-to-secops' },
+      timeoutMs: options.timeoutMs,
+      headers: { accept: 'application/json' },
     });
     return http;
   };

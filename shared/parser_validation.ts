@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import got, { HTTPError, RequestError } from 'got';
 import { type ChronicleTarget, chronicleError, instancePath } from './chronicle_client.js';
 import { ChronicleRetryableError, ValidationError } from './errors.js';
+import { USER_AGENT } from './http.js';
 import type { JsonValue } from './notification.js';
 import { redact } from './redact.js';
 
@@ -268,7 +269,7 @@ export async function callRunParser(
     return await got
       .post(url, {
         json: request,
-        headers: { authorization: `Bearer ${token}`, 'user-agent': 'ioc-stream-to-secops' },
+        headers: { authorization: `Bearer ${token}`, 'user-agent': USER_AGENT },
         responseType: 'json',
         followRedirect: false,
         timeout: { request: http.timeoutMs },
