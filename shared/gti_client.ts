@@ -7,6 +7,7 @@
  */
 import type { Got } from 'got';
 import { GtiApiError } from './errors.js';
+import { type SplitPage, splitPage } from './gti_page.js';
 import { createHttpClient } from './http.js';
 import type { Secret } from './redact.js';
 import { redact } from './redact.js';
@@ -35,7 +36,8 @@ export interface IocStreamQuery {
 }
 
 export interface IocStreamPage {
-  readonly items: readonly unknown[];
+  /** Each `data` item as the JSON bytes GTI sent (views of the response body; see gti_page.ts). */
+  readonly items: readonly Buffer[];
   /** Cursor of the next page; undefined on the last page. */
   readonly nextCursor: string | undefined;
   /** meta.count when the API gives it. */
@@ -76,13 +78,15 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     const started = performance.now();
     let response: {
       statusCode: number;
-      body: string;
+      body: Uint8Array;
       headers: Record<string, string | string[] | undefined>;
     };
     try {
+      // The body stays bytes: items are split out and cleaned from them, never decoded whole.
       response = await client().get('ioc_stream', {
         searchParams,
         headers: { 'x-apikey': key.reveal() },
+        responseType: 'buffer',
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
@@ -94,29 +98,27 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       });
     }
     const status = response.statusCode;
-    if (status !== 200) throw apiError(status, response.body, response.headers['retry-after']);
-    let parsed: unknown;
+    const raw = response.body;
+    const body = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after']);
+    let page: SplitPage;
     try {
-      parsed = JSON.parse(response.body);
+      page = splitPage(body);
     } catch {
       throw new GtiApiError('GTI answered 200 with a body that is not JSON', { status, retryable: true });
     }
-    const page = parsed as {
-      data?: unknown;
-      meta?: { cursor?: unknown; count?: unknown };
-      links?: { next?: unknown };
-    };
-    if (!Array.isArray(page.data)) {
+    if (page.items === undefined) {
       throw new GtiApiError('GTI answered 200 without a data array', { status, retryable: true });
     }
-    const cursor =
-      typeof page.meta?.cursor === 'string' && page.meta.cursor !== '' ? page.meta.cursor : undefined;
-    const next = cursor ?? cursorFromLink(page.links?.next);
+    const meta = page.members.meta as { cursor?: unknown; count?: unknown } | null | undefined;
+    const links = page.members.links as { next?: unknown } | null | undefined;
+    const cursor = typeof meta?.cursor === 'string' && meta.cursor !== '' ? meta.cursor : undefined;
+    const next = cursor ?? cursorFromLink(links?.next);
     return {
-      items: page.data,
-      nextCursor: page.data.length === 0 ? undefined : next,
-      count: typeof page.meta?.count === 'number' ? page.meta.count : undefined,
-      bytes: Buffer.byteLength(response.body),
+      items: page.items,
+      nextCursor: page.items.length === 0 ? undefined : next,
+      count: typeof meta?.count === 'number' ? meta.count : undefined,
+      bytes: body.length,
       elapsedMs: performance.now() - started,
     };
   };

@@ -75,7 +75,11 @@ export interface EntryOptions {
 export interface PreparedEntry {
   readonly id: string;
   readonly date: number;
-  /** The JSON text of the entry object, exactly as it goes into the request. */
+  /** Base64 of the cleaned notification JSON (ASCII). */
+  readonly data: string;
+  /** The entry text after the data: times, namespace, labels. */
+  readonly tail: string;
+  /** The JSON text of the entry object, exactly as it goes into the request: ENTRY_PREFIX + data + tail. */
   readonly json: string;
   /** UTF-8 byte length of `json`. */
   readonly bytes: number;
@@ -119,11 +123,15 @@ export function configuredForwarder(chronicle: {
   return forwarderName(projectId, chronicle.region, customerId, forwarderId);
 }
 
-const DATA_PREFIX = '{"data":"';
+/** The entry text before the base64 data. */
+export const ENTRY_PREFIX = '{"data":"';
 const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
+  /** From a notification object: cleans it (shared/clean.ts), then as buildCleaned. */
   build(notification: Notification): PreparedEntry;
+  /** From the notification's cleaned JSON bytes (what shared/clean_json.ts writes). */
+  buildCleaned(cleaned: Buffer, id: string, date: number): PreparedEntry;
 }
 
 export function createEntryBuilder(options: EntryOptions): EntryBuilder {
@@ -144,29 +152,31 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
     return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
   };
 
-  // One scratch buffer for the UTF-8 bytes, reused across entries: no ArrayBuffer allocated (and
-  // later collected) per entry. Outliers beyond SCRATCH_MAX_BYTES get their own buffer, so the
-  // builder never keeps more than that.
+  /** The entry around already-cleaned JSON bytes. */
+  const encodeBytes = (raw: Buffer, date: number, trimmed: readonly string[]): Encoded => {
+    const data = raw.toString('base64');
+    const tail = afterData(date, trimmed);
+    return {
+      data,
+      tail,
+      json: ENTRY_PREFIX + data + tail,
+      // Base64 is ASCII, so only the small tail needs a UTF-8 count: no pass over the whole entry.
+      bytes: ENTRY_PREFIX.length + data.length + Buffer.byteLength(tail),
+      rawBytes: raw.length,
+    };
+  };
+
+  // One scratch buffer for the UTF-8 bytes of serialised objects, reused across entries: no
+  // ArrayBuffer allocated (and later collected) per entry. Outliers beyond SCRATCH_MAX_BYTES get
+  // their own buffer, so the builder never keeps more than that.
   let scratch = Buffer.allocUnsafe(1 << 16);
-  const encode = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => {
+  const encode = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]): Encoded => {
     const text = JSON.stringify(cleaned);
     // A UTF-16 code unit takes at most 3 UTF-8 bytes.
     const worst = text.length * 3;
-    let rawBytes: number;
-    let data: string;
-    if (worst <= SCRATCH_MAX_BYTES) {
-      if (scratch.length < worst) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2));
-      rawBytes = scratch.write(text, 0, 'utf8');
-      data = scratch.toString('base64', 0, rawBytes);
-    } else {
-      const raw = Buffer.from(text, 'utf8');
-      rawBytes = raw.length;
-      data = raw.toString('base64');
-    }
-    const tail = afterData(date, trimmed);
-    const json = DATA_PREFIX + data + tail;
-    // Base64 is ASCII, so only the small tail needs a UTF-8 count: no pass over the whole entry.
-    return { json, bytes: DATA_PREFIX.length + data.length + Buffer.byteLength(tail), rawBytes };
+    if (worst > SCRATCH_MAX_BYTES) return encodeBytes(Buffer.from(text, 'utf8'), date, trimmed);
+    if (scratch.length < worst) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2));
+    return encodeBytes(scratch.subarray(0, scratch.write(text, 0, 'utf8')), date, trimmed);
   };
 
   return {
@@ -178,14 +188,25 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
       if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
       return trim(cleaned, id, date, encode, maxEntryBytes, options.chunkMaxBytes);
     },
+    buildCleaned(cleaned, id, date) {
+      const first = encodeBytes(cleaned, date, []);
+      if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
+      // Too large: trimming works on the object (rare, and removing whole attributes is simplest there).
+      const object = JSON.parse(cleaned.toString('utf8')) as Record<string, JsonValue>;
+      return trim(object, id, date, encode, maxEntryBytes, options.chunkMaxBytes);
+    },
   };
 }
 
-type Encoder = (
-  cleaned: Record<string, JsonValue>,
-  date: number,
-  trimmed: readonly string[],
-) => { json: string; bytes: number; rawBytes: number };
+interface Encoded {
+  readonly data: string;
+  readonly tail: string;
+  readonly json: string;
+  readonly bytes: number;
+  readonly rawBytes: number;
+}
+
+type Encoder = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => Encoded;
 
 function trim(
   cleaned: Record<string, JsonValue>,

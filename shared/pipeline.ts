@@ -1,14 +1,14 @@
 /**
- * One fetch run: GTI pages → de-duplicate → clean → entries → chunks → deliver, with the
+ * One fetch run: GTI pages → clean (from the items' bytes) → de-duplicate → entries → chunks → deliver, with the
  * checkpoint advanced over delivered chunks. The standalone `sync` delivers to Chronicle (or the
  * local sink); the cloud fetcher delivers by publishing to Pub/Sub. Same code path for both.
  */
 import { type Checkpoint, Deduplicator, queryStart, WatermarkTracker } from './checkpoint.js';
 import { type Chunk, chunkEntries } from './chunker.js';
-import { ValidationError } from './errors.js';
+import { JsonCleaner } from './clean_json.js';
 import { type GtiClient, gtiDate } from './gti_client.js';
 import type { EntryBuilder, PreparedEntry, RequestEnvelope } from './log_entries.js';
-import { type Notification, notificationProblem } from './notification.js';
+import { readPageItem } from './page_item.js';
 
 export interface RunStats {
   pages: number;
@@ -81,21 +81,21 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     limit: options.limit,
   };
 
+  const cleaner = new JsonCleaner();
   async function* entriesFromPages(): AsyncGenerator<PreparedEntry> {
     for await (const page of options.gti.pages(query, options.signal)) {
       stats.pages += 1;
       if (stats.pages === 1) stats.expected = page.count;
       const started = performance.now();
       const ready: PreparedEntry[] = [];
-      for (const item of page.items) {
+      for (const raw of page.items) {
         stats.fetched += 1;
-        const problem = notificationProblem(item);
-        if (problem !== undefined)
-          throw new ValidationError(`GTI returned an unusable notification: ${problem}`);
-        const n = item as Notification;
-        if (!dedup.accept(n.context_attributes.notification_id, n.context_attributes.notification_date))
-          continue;
-        const entry = options.entries.build(n);
+        const item = readPageItem(cleaner, raw);
+        if (!dedup.accept(item.id, item.date)) continue;
+        const entry =
+          item.cleaned !== undefined
+            ? options.entries.buildCleaned(item.cleaned, item.id, item.date)
+            : options.entries.build(item.notification);
         stats.notifications += 1;
         if (entry.trimmed.length > 0) stats.trimmed += 1;
         ready.push(entry);

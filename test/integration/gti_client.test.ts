@@ -33,7 +33,8 @@ describe('GTI client', () => {
         pages += 1;
         for (const item of page.items)
           ids.push(
-            (item as { context_attributes: { notification_id: string } }).context_attributes.notification_id,
+            (JSON.parse(item.toString('utf8')) as { context_attributes: { notification_id: string } })
+              .context_attributes.notification_id,
           );
       }
       assert.equal(pages, 3);
