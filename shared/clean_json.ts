@@ -37,11 +37,23 @@ const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 
 const MAX_DEPTH = 512;
-/** Integers with at most this many digits print back exactly as written. */
+/** Decimals with at most this many significant digits print back exactly as written. */
 const SAFE_DIGITS = 15;
 /** Per member: key start, key end (source, quotes included), member start, value start, end (output). */
 const STRIDE = 5;
 const REMOVED = -1;
+const MAX_SHAPES = 4096;
+
+/**
+ * Bytes that need no attention inside a string (1): everything but the quote, the backslash and
+ * control characters. A read past the buffer gives undefined, which is not 1, so bounds are
+ * checked on the rarer branch only. Keys are plain ASCII only (the rest leaves the fast path).
+ */
+const STRING_PLAIN = new Uint8Array(256).fill(1, SPACE);
+STRING_PLAIN[QUOTE] = 0;
+STRING_PLAIN[BACKSLASH] = 0;
+const KEY_PLAIN = STRING_PLAIN.slice();
+KEY_PLAIN.fill(0, 0x80);
 
 /** Thrown inside the scanner to leave the fast path; never escapes `clean`. */
 class Unsupported extends Error {}
@@ -68,6 +80,8 @@ export class JsonCleaner {
   private depth = 0;
   private scratch: Buffer = Buffer.allocUnsafe(1 << 16);
   private top: TopMember[] = [];
+  /** Key order by shape fingerprint: member positions in sorted order. */
+  private shapes = new Map<number, Int32Array>();
   /** Member offsets of the object being reordered, in key order. */
   private order = new Int32Array(256);
 
@@ -233,10 +247,8 @@ export class JsonCleaner {
     const start = this.p;
     let p = start + 1;
     for (;;) {
-      // Most bytes are above the backslash; a read past the buffer gives undefined, which is not,
-      // so the bound is checked on the rarer branch only.
       const c = src[p] as number;
-      if (c > BACKSLASH) {
+      if (STRING_PLAIN[c] === 1) {
         p++;
         continue;
       }
@@ -253,67 +265,92 @@ export class JsonCleaner {
   }
 
   /** A string with escapes: decoded and written back the way JSON.stringify writes it. */
+  /**
+   * A string with escapes. The short escapes (\" \\ \b \f \n \r \t) are what JSON.stringify writes
+   * for those characters, so such a string is copied as it is; \/ and \u escapes are decoded and
+   * written back the way JSON.stringify writes them.
+   */
   private escapedString(start: number): boolean {
     const src = this.src;
     const end = this.end;
     let p = start + 1;
+    let canonical = true;
     for (;;) {
-      if (p >= end) throw UNSUPPORTED;
       const c = src[p] as number;
+      if (STRING_PLAIN[c] === 1) {
+        p++;
+        continue;
+      }
+      if (p >= end) throw UNSUPPORTED;
       if (c === QUOTE) break;
-      if (c === BACKSLASH) p += 2;
-      else if (c < SPACE) throw UNSUPPORTED;
-      else p++;
+      if (c !== BACKSLASH) throw UNSUPPORTED;
+      const e = src[p + 1];
+      if (
+        e !== QUOTE &&
+        e !== BACKSLASH &&
+        e !== 0x62 &&
+        e !== 0x66 &&
+        e !== 0x6e &&
+        e !== 0x72 &&
+        e !== 0x74
+      )
+        canonical = false;
+      p += 2;
     }
     this.p = p + 1;
+    if (canonical) {
+      this.emit(start, p + 1);
+      return true;
+    }
     const text = src.toString('utf8', start, p + 1);
-    const canonical = JSON.stringify(JSON.parse(text) as string);
-    if (canonical === text) this.emit(start, p + 1);
-    else this.writeText(canonical);
+    const rewritten = JSON.stringify(JSON.parse(text) as string);
+    if (rewritten === text) this.emit(start, p + 1);
+    else this.writeText(rewritten);
     return true;
   }
 
+  /**
+   * A number. Integers of up to 15 digits, and decimals of up to 15 significant digits without
+   * trailing zeros in fixed notation's range, are what JSON.stringify writes for their value, so
+   * they are copied; anything else is parsed (JSON.parse throws for what is not JSON) and written
+   * back as JSON.stringify writes it, or removed when not finite.
+   */
   private number(): boolean {
     const src = this.src;
-    const end = this.end;
     const start = this.p;
     let p = start;
     if (src[p] === MINUS) p++;
-    const digitsStart = p;
-    while (p < end) {
-      const c = src[p] as number;
-      if (c >= ZERO && c <= NINE) p++;
-      else break;
+    const intStart = p;
+    while (isDigit(src[p])) p++;
+    const intDigits = p - intStart;
+    const intZero = src[intStart] === ZERO;
+    let copy = intDigits > 0 && (!intZero || intDigits === 1);
+    let significant = intZero ? 0 : intDigits;
+    if (src[p] === DOT) {
+      p++;
+      const fracStart = p;
+      while (isDigit(src[p])) p++;
+      const fracDigits = p - fracStart;
+      let leadingZeros = 0;
+      while (leadingZeros < fracDigits && src[fracStart + leadingZeros] === ZERO) leadingZeros++;
+      significant += intZero ? fracDigits - leadingZeros : fracDigits;
+      // No trailing zero; below 1e-6 JSON.stringify switches to exponent notation.
+      copy &&= fracDigits > 0 && src[p - 1] !== ZERO && (!intZero || leadingZeros <= 5);
+    } else if (intZero && intDigits === 1) {
+      copy &&= p === intStart + 1 && intStart === start; // "0", not "-0"
     }
-    const digits = p - digitsStart;
-    let simple = true;
-    while (p < end) {
-      const c = src[p] as number;
-      if (
-        c === DOT ||
-        c === LOWER_E ||
-        c === UPPER_E ||
-        c === PLUS ||
-        c === MINUS ||
-        (c >= ZERO && c <= NINE)
-      ) {
-        simple = false;
-        p++;
-      } else break;
+    if (src[p] === LOWER_E || src[p] === UPPER_E) {
+      p++;
+      if (src[p] === PLUS || src[p] === MINUS) p++;
+      while (isDigit(src[p])) p++;
+      copy = false;
     }
+    if (p > this.end) throw UNSUPPORTED;
     this.p = p;
-    const lead = src[digitsStart];
-    if (
-      simple &&
-      digits > 0 &&
-      digits <= SAFE_DIGITS &&
-      (lead !== ZERO || (digits === 1 && digitsStart === start))
-    ) {
+    if (copy && significant <= SAFE_DIGITS) {
       this.emit(start, p);
       return true;
     }
-    // Fractions, exponents, long integers, -0 and invalid forms: JSON.parse decides (and throws
-    // for what is not JSON), JSON.stringify gives the canonical text.
     const text = src.toString('latin1', start, p);
     const value = JSON.parse(text) as number;
     if (!Number.isFinite(value)) return false;
@@ -369,6 +406,10 @@ export class JsonCleaner {
     const base = this.mLen;
     let kept = 0;
     let sorted = true;
+    // A cheap fingerprint of the key sequence (length, first and last byte of each key): objects
+    // of the same shape recur (every engine result, every YARA match), so their key order is
+    // looked up instead of sorted again, and then verified.
+    let shape = 0;
     let prevKs = -1;
     let prevKe = -1;
     let firstKept = -1;
@@ -381,7 +422,7 @@ export class JsonCleaner {
         let q = ks + 1;
         for (;;) {
           const c = src[q] as number;
-          if (c > BACKSLASH && c < 0x80) {
+          if (KEY_PLAIN[c] === 1) {
             q++;
             continue;
           }
@@ -400,6 +441,7 @@ export class JsonCleaner {
         }
         prevKs = ks;
         prevKe = ke;
+        shape = Math.imul(shape ^ (((ke - ks) << 16) | (first << 8) | (src[q - 1] as number)), 0x9e3779b1);
         this.p = ke;
         if ((src[ke] as number) <= SPACE) this.ws();
         if (src[this.p] !== COLON) throw UNSUPPORTED;
@@ -436,7 +478,7 @@ export class JsonCleaner {
       this.rollback(open);
       return false;
     }
-    if (!sorted) this.reorder(base, firstKept);
+    if (!sorted) this.reorder(base, firstKept, shape);
     this.emit(close, close + 1);
     if (top) this.recordTop(base, sorted);
     this.mLen = base;
@@ -464,30 +506,50 @@ export class JsonCleaner {
    * output positions; leaves the sorted member offsets in `order`. Duplicate keys leave the fast
    * path (JSON.parse keeps the last one, which may be empty).
    */
-  private reorder(base: number, contentStart: number): void {
+  private reorder(base: number, contentStart: number, shape: number): void {
     this.flush();
     const m = this.members;
     const src = this.src;
     const count = (this.mLen - base) / STRIDE;
     if (this.order.length < count) this.order = new Int32Array(Math.max(count, this.order.length * 2));
     const order = this.order;
-    // Binary insertion sort: no closure, no allocation, few key comparisons.
-    for (let n = 0; n < count; n++) {
-      const i = base + n * STRIDE;
-      const ks = m[i] as number;
-      const ke = m[i + 1] as number;
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const o = order[mid] as number;
-        const cmp = compareKeys(src, m[o] as number, m[o + 1] as number, ks, ke);
-        if (cmp === 0) throw UNSUPPORTED;
-        if (cmp < 0) lo = mid + 1;
-        else hi = mid;
+    const known = this.shapes.get(shape);
+    let ordered = false;
+    if (known !== undefined && known.length === count) {
+      // The order this shape had before, if it sorts these keys strictly (which also rules out
+      // duplicates); a fingerprint collision just fails the check.
+      ordered = true;
+      for (let n = 0; n < count; n++) order[n] = base + (known[n] as number) * STRIDE;
+      for (let n = 1; n < count && ordered; n++) {
+        const a = order[n - 1] as number;
+        const b = order[n] as number;
+        if (compareKeys(src, m[a] as number, m[a + 1] as number, m[b] as number, m[b + 1] as number) >= 0)
+          ordered = false;
       }
-      for (let j = n; j > lo; j--) order[j] = order[j - 1] as number;
-      order[lo] = i;
+    }
+    if (!ordered) {
+      // Binary insertion sort: no closure, no allocation, few key comparisons.
+      for (let n = 0; n < count; n++) {
+        const i = base + n * STRIDE;
+        const ks = m[i] as number;
+        const ke = m[i + 1] as number;
+        let lo = 0;
+        let hi = n;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const o = order[mid] as number;
+          const cmp = compareKeys(src, m[o] as number, m[o + 1] as number, ks, ke);
+          if (cmp === 0) throw UNSUPPORTED;
+          if (cmp < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let j = n; j > lo; j--) order[j] = order[j - 1] as number;
+        order[lo] = i;
+      }
+      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+      const permutation = new Int32Array(count);
+      for (let n = 0; n < count; n++) permutation[n] = ((order[n] as number) - base) / STRIDE;
+      this.shapes.set(shape, permutation);
     }
     const length = this.o - contentStart;
     if (this.scratch.length < length)
@@ -532,6 +594,10 @@ export class JsonCleaner {
     }
     this.top = top;
   }
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= ZERO && c <= NINE;
 }
 
 /** Orders two ASCII keys (quoted spans in src) as JavaScript orders strings. */
