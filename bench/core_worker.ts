@@ -13,7 +13,7 @@ import { chunkEntries } from '../shared/chunker.js';
 import { JsonCleaner } from '../shared/clean_json.js';
 import { splitPage } from '../shared/gti_page.js';
 import { createEntryBuilder, type PreparedEntry, requestEnvelope } from '../shared/log_entries.js';
-import { readPageItem } from '../shared/page_item.js';
+import { prepareItem } from '../shared/pipeline.js';
 import { generatedDataset } from '../sim/dataset.js';
 import { BENCH_SEED } from './sizes.js';
 
@@ -86,15 +86,9 @@ export async function measureCore(count: number, seed: number, chunkMaxBytes: nu
       stringifyMs += performance.now() - beforeStringify;
       parseMs += beforeStringify - beforeParse;
       inputMs += performance.now() - t;
-      for (const raw of splitPage(body).items ?? []) {
-        const item = readPageItem(cleaner, raw);
-        let entry: PreparedEntry;
-        if (item.cleaned !== undefined) {
-          entry = builder.buildCleaned(item.cleaned, item.id, item.date);
-        } else {
-          objectPath += 1;
-          entry = builder.build(item.notification);
-        }
+      for (const item of splitPage(body, cleaner).items ?? []) {
+        if (item.kind === 'raw') objectPath += 1;
+        const entry = prepareItem(item, builder, () => true) as PreparedEntry;
         if (entry.trimmed.length > 0) trimmed += 1;
         yield entry;
       }

@@ -90,6 +90,30 @@ export class JsonCleaner {
    * until the next call; undefined = take the object path (see the module comment).
    */
   clean(src: Buffer, start = 0, end = src.length): Buffer | undefined {
+    // Raw bytes are copied as they are: they must be valid UTF-8 (the object path would decode
+    // invalid sequences to U+FFFD).
+    if (!isUtf8(src.subarray(start, end))) return undefined;
+    if (!this.run(src, start, end)) return undefined;
+    this.ws();
+    return this.p === end ? this.result : undefined;
+  }
+
+  /**
+   * Cleans the JSON object starting at src[start] (whitespace allowed before it) and returns the
+   * offset just past it, or -1 when it is left to the object path. The cleaned bytes are then in
+   * `result`. For walking many objects in one buffer: src must be valid UTF-8 (checked once by
+   * the caller, not here).
+   */
+  cleanAt(src: Buffer, start: number): number {
+    return this.run(src, start, src.length) ? this.p : -1;
+  }
+
+  /** The last cleaned object; a view valid until the next call. */
+  get result(): Buffer {
+    return this.out.subarray(0, this.o);
+  }
+
+  private run(src: Buffer, start: number, end: number): boolean {
     this.src = src;
     this.end = end;
     this.p = start;
@@ -99,15 +123,10 @@ export class JsonCleaner {
     this.mLen = 0;
     this.depth = 0;
     this.top = [];
-    // Raw bytes are copied as they are: they must be valid UTF-8 (the object path would decode
-    // invalid sequences to U+FFFD).
-    if (!isUtf8(src.subarray(start, end))) return undefined;
     try {
       this.ws();
-      if (this.p >= end || src[this.p] !== LBRACE) return undefined;
+      if (this.p >= end || src[this.p] !== LBRACE) return false;
       const kept = this.object(true);
-      this.ws();
-      if (this.p !== end) return undefined;
       this.flush();
       if (!kept) {
         this.ensure(2);
@@ -115,11 +134,11 @@ export class JsonCleaner {
         this.out[1] = RBRACE;
         this.o = 2;
       }
-      return this.out.subarray(0, this.o);
+      return true;
     } catch (error) {
       if (error === UNSUPPORTED || error instanceof SyntaxError || error instanceof RangeError) {
         this.top = [];
-        return undefined;
+        return false;
       }
       throw error;
     }

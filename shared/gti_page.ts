@@ -1,13 +1,15 @@
 /**
- * Splits a GTI `ioc_stream` response body into its `data` items, each as the exact JSON bytes GTI
- * sent (views of the body, not copies), without parsing them: the pipeline cleans items straight
- * from their bytes (shared/clean_json.ts). The other top-level members (`meta`, `links`) are
- * small and are parsed.
- *
- * The split follows strings and brackets only; each item's own syntax is checked when it is
- * cleaned (or parsed, on the object path), so a malformed item is still reported, by the pipeline.
+ * Reads a GTI `ioc_stream` response body into its `data` items without parsing them: each item is
+ * cleaned straight from the body's bytes (shared/clean_json.ts) in the same pass that finds where
+ * it ends, and the cleaned bytes are kept (copied into one buffer per page). An item the byte
+ * cleaner leaves to the object path is kept as its raw bytes (a view of the body), found by
+ * following strings and brackets; its syntax is checked when the pipeline parses it, so a
+ * malformed item is still reported, at its place in the stream. The other top-level members
+ * (`meta`, `links`) are small and are parsed.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
+import type { JsonCleaner } from './clean_json.js';
+import { cleanedDescriptor, type PageItem } from './page_item.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -19,18 +21,18 @@ const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 
 export interface SplitPage {
-  /** `data` items as JSON bytes; undefined when the body has no `data` array. */
-  readonly items: readonly Buffer[] | undefined;
+  /** The `data` items; undefined when the body has no `data` array. */
+  readonly items: readonly PageItem[] | undefined;
   /** Every other top-level member, parsed. */
   readonly members: Readonly<Record<string, unknown>>;
 }
 
 /** Throws SyntaxError when the body is not a JSON object (as far as the split can tell). */
-export function splitPage(input: Buffer): SplitPage {
+export function splitPage(input: Buffer, cleaner: JsonCleaner): SplitPage {
   // Invalid UTF-8 is decoded the way a text body would be (U+FFFD), so items stay valid UTF-8.
   const body = isUtf8(input) ? input : Buffer.from(input.toString('utf8'), 'utf8');
   const scanner = new Scanner(body);
-  let items: Buffer[] | undefined;
+  let items: PageItem[] | undefined;
   const members: Record<string, unknown> = {};
   scanner.ws();
   scanner.expect(LBRACE);
@@ -45,7 +47,7 @@ export function splitPage(input: Buffer): SplitPage {
       scanner.expect(COLON);
       scanner.ws();
       if (key === 'data' && body[scanner.p] === LBRACKET) {
-        items = scanner.arrayItems();
+        items = scanner.items(cleaner);
       } else {
         const start = scanner.p;
         scanner.skipValue();
@@ -94,17 +96,35 @@ class Scanner {
     );
   }
 
-  /** Items of the array at p, each as a view of the body. */
-  arrayItems(): Buffer[] {
-    const items: Buffer[] = [];
+  /** The items of the array at p. */
+  items(cleaner: JsonCleaner): PageItem[] {
+    const items: PageItem[] = [];
     this.expect(LBRACKET);
     this.ws();
     if (this.take(RBRACKET)) return items;
+    // The cleaned items of the page share one buffer (cleaning never grows JSON much; an item
+    // that does not fit gets its own).
+    let store = Buffer.allocUnsafe(this.body.length);
+    let used = 0;
     for (;;) {
       this.ws();
       const start = this.p;
-      this.skipValue();
-      items.push(this.body.subarray(start, this.p));
+      const end = cleaner.cleanAt(this.body, start);
+      const descriptor = end < 0 ? undefined : cleanedDescriptor(cleaner);
+      if (descriptor !== undefined) {
+        const cleaned = cleaner.result;
+        if (used + cleaned.length > store.length) {
+          store = Buffer.allocUnsafe(Math.max(cleaned.length, this.body.length - start));
+          used = 0;
+        }
+        cleaned.copy(store, used);
+        items.push({ kind: 'cleaned', ...descriptor, cleaned: store.subarray(used, used + cleaned.length) });
+        used += cleaned.length;
+        this.p = end;
+      } else {
+        this.skipValue();
+        items.push({ kind: 'raw', raw: this.body.subarray(start, this.p) });
+      }
       this.ws();
       if (this.take(COMMA)) continue;
       this.expect(RBRACKET);

@@ -1,44 +1,36 @@
 /**
- * One GTI page item made ready for de-duplication and entry building: its notification id and
- * date, and either its cleaned JSON bytes (the byte cleaner's fast path) or, for the rare item
- * that cleaner leaves to the object path, the parsed notification. Both give the same entry bytes.
+ * One GTI page item made ready for de-duplication and entry building: either its cleaned JSON
+ * bytes with the notification id and date (the byte cleaner's fast path), or, for the rare item
+ * that cleaner leaves to the object path, its raw bytes, parsed and checked only when the
+ * pipeline reaches it. Both give the same entry bytes and the same errors.
  */
 import type { JsonCleaner } from './clean_json.js';
 import { ValidationError } from './errors.js';
 import { type Notification, notificationProblem } from './notification.js';
 
 export type PageItem =
-  | {
-      readonly id: string;
-      readonly date: number;
-      /** A view of the cleaner's buffer: use it before the cleaner's next item. */
-      readonly cleaned: Buffer;
-      readonly notification?: undefined;
-    }
-  | {
-      readonly id: string;
-      readonly date: number;
-      readonly cleaned?: undefined;
-      readonly notification: Notification;
-    };
+  | { readonly kind: 'cleaned'; readonly id: string; readonly date: number; readonly cleaned: Buffer }
+  | { readonly kind: 'raw'; readonly raw: Buffer };
 
-/** Throws ValidationError for an item that is not JSON or not a usable notification. */
-export function readPageItem(cleaner: JsonCleaner, raw: Buffer): PageItem {
-  const cleaned = cleaner.clean(raw);
-  if (cleaned !== undefined) {
-    // Only the descriptor is parsed; the same checks as on the object path.
-    const head = {
-      type: member(cleaner, 'type'),
-      id: member(cleaner, 'id'),
-      context_attributes: member(cleaner, 'context_attributes'),
-    };
-    if (notificationProblem(head) === undefined) {
-      const context = head.context_attributes as { notification_id: string; notification_date: number };
-      return { id: context.notification_id, date: context.notification_date, cleaned };
-    }
-  }
-  // The object path: whatever the byte cleaner left (or found wrong) is decided by JSON.parse and
-  // the same checks, with the same outcome as if every item took this path.
+/**
+ * The notification id and date of the object the cleaner just cleaned, when its descriptor
+ * passes the object path's checks; undefined sends the item to the object path (which then
+ * reports the problem, with the same outcome as if every item took that path).
+ */
+export function cleanedDescriptor(cleaner: JsonCleaner): { id: string; date: number } | undefined {
+  // Only the descriptor is parsed.
+  const head = {
+    type: member(cleaner, 'type'),
+    id: member(cleaner, 'id'),
+    context_attributes: member(cleaner, 'context_attributes'),
+  };
+  if (notificationProblem(head) !== undefined) return undefined;
+  const context = head.context_attributes as { notification_id: string; notification_date: number };
+  return { id: context.notification_id, date: context.notification_date };
+}
+
+/** The object path: parses and checks one item; throws ValidationError for an unusable one. */
+export function parseItem(raw: Buffer): Notification {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
@@ -48,12 +40,7 @@ export function readPageItem(cleaner: JsonCleaner, raw: Buffer): PageItem {
   }
   const problem = notificationProblem(parsed);
   if (problem !== undefined) throw new ValidationError(`GTI returned an unusable notification: ${problem}`);
-  const notification = parsed as Notification;
-  return {
-    id: notification.context_attributes.notification_id,
-    date: notification.context_attributes.notification_date,
-    notification,
-  };
+  return parsed as Notification;
 }
 
 function member(cleaner: JsonCleaner, key: string): unknown {

@@ -1,14 +1,13 @@
 /**
- * One fetch run: GTI pages → clean (from the items' bytes) → de-duplicate → entries → chunks → deliver, with the
+ * One fetch run: GTI pages (items cleaned from their bytes) → de-duplicate → entries → chunks → deliver, with the
  * checkpoint advanced over delivered chunks. The standalone `sync` delivers to Chronicle (or the
  * local sink); the cloud fetcher delivers by publishing to Pub/Sub. Same code path for both.
  */
 import { type Checkpoint, Deduplicator, queryStart, WatermarkTracker } from './checkpoint.js';
 import { type Chunk, chunkEntries } from './chunker.js';
-import { JsonCleaner } from './clean_json.js';
 import { type GtiClient, gtiDate } from './gti_client.js';
 import type { EntryBuilder, PreparedEntry, RequestEnvelope } from './log_entries.js';
-import { readPageItem } from './page_item.js';
+import { type PageItem, parseItem } from './page_item.js';
 
 export interface RunStats {
   pages: number;
@@ -21,7 +20,7 @@ export interface RunStats {
   trimmed: number;
   /** meta.count of the first page when GTI gives it (a hint for ETA). */
   expected: number | undefined;
-  /** Time spent in our own code (cleaning, entries, chunking), ms. */
+  /** Time spent in our own code (reading pages into cleaned items, entries, chunking), ms. */
   processingMs: number;
 }
 
@@ -53,6 +52,23 @@ export interface RunResult {
   readonly checkpoint: Checkpoint | undefined;
 }
 
+/**
+ * The entry for one page item, or undefined when `accept` (de-duplication) drops it. An item left
+ * to the object path is parsed and checked here, so its error surfaces at its place in the stream.
+ */
+export function prepareItem(
+  item: PageItem,
+  entries: EntryBuilder,
+  accept: (id: string, date: number) => boolean,
+): PreparedEntry | undefined {
+  if (item.kind === 'cleaned') {
+    return accept(item.id, item.date) ? entries.buildCleaned(item.cleaned, item.id, item.date) : undefined;
+  }
+  const n = parseItem(item.raw);
+  const { notification_id: id, notification_date: date } = n.context_attributes;
+  return accept(id, date) ? entries.build(n) : undefined;
+}
+
 export function buildFilter(filters: string, startSeconds: number): string {
   return [`date:${gtiDate(startSeconds)}+`, filters].filter((t) => t !== '').join(' ');
 }
@@ -81,27 +97,24 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     limit: options.limit,
   };
 
-  const cleaner = new JsonCleaner();
+  const accept = (id: string, date: number) => dedup.accept(id, date);
   async function* entriesFromPages(): AsyncGenerator<PreparedEntry> {
     for await (const page of options.gti.pages(query, options.signal)) {
       stats.pages += 1;
       if (stats.pages === 1) stats.expected = page.count;
       const started = performance.now();
       const ready: PreparedEntry[] = [];
-      for (const raw of page.items) {
+      for (const item of page.items) {
         stats.fetched += 1;
-        const item = readPageItem(cleaner, raw);
-        if (!dedup.accept(item.id, item.date)) continue;
-        const entry =
-          item.cleaned !== undefined
-            ? options.entries.buildCleaned(item.cleaned, item.id, item.date)
-            : options.entries.build(item.notification);
+        const entry = prepareItem(item, options.entries, accept);
+        if (entry === undefined) continue;
         stats.notifications += 1;
         if (entry.trimmed.length > 0) stats.trimmed += 1;
         ready.push(entry);
       }
       stats.duplicates = dedup.skipped;
-      stats.processingMs += performance.now() - started;
+      // Reading the page into cleaned items happened in the GTI client: our code too.
+      stats.processingMs += performance.now() - started + page.processingMs;
       yield* ready;
       options.onProgress?.(stats);
       if (page.nextCursor !== undefined && options.shouldStop?.()) {

@@ -31,11 +31,10 @@ describe('GTI client', () => {
         limit: 40,
       })) {
         pages += 1;
-        for (const item of page.items)
-          ids.push(
-            (JSON.parse(item.toString('utf8')) as { context_attributes: { notification_id: string } })
-              .context_attributes.notification_id,
-          );
+        for (const item of page.items) {
+          assert.equal(item.kind, 'cleaned');
+          if (item.kind === 'cleaned') ids.push(item.id);
+        }
       }
       assert.equal(pages, 3);
       assert.equal(new Set(ids).size, 95);

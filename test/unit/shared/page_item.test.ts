@@ -4,7 +4,8 @@ import { JsonCleaner } from '../../../shared/clean_json.js';
 import { ValidationError } from '../../../shared/errors.js';
 import { createEntryBuilder } from '../../../shared/log_entries.js';
 import type { Notification } from '../../../shared/notification.js';
-import { readPageItem } from '../../../shared/page_item.js';
+import { cleanedDescriptor, type PageItem, parseItem } from '../../../shared/page_item.js';
+import { prepareItem } from '../../../shared/pipeline.js';
 
 const builder = createEntryBuilder({
   fetchTime: new Date('2026-01-02T00:00:00Z'),
@@ -14,65 +15,74 @@ const builder = createEntryBuilder({
   forwarder: undefined,
 });
 
-function entryJson(text: string): { json: string; fast: boolean } {
-  const item = readPageItem(new JsonCleaner(), Buffer.from(text, 'utf8'));
-  const entry =
-    item.cleaned !== undefined
-      ? builder.buildCleaned(item.cleaned, item.id, item.date)
-      : builder.build(item.notification);
-  return { json: entry.json, fast: item.cleaned !== undefined };
+/** What gti_page does for one item. */
+function item(text: string): PageItem {
+  const cleaner = new JsonCleaner();
+  const raw = Buffer.from(text, 'utf8');
+  const cleaned = cleaner.clean(raw);
+  const descriptor = cleaned === undefined ? undefined : cleanedDescriptor(cleaner);
+  return descriptor === undefined || cleaned === undefined
+    ? { kind: 'raw', raw }
+    : { kind: 'cleaned', ...descriptor, cleaned: Buffer.from(cleaned) };
 }
 
 const notification = (extra: string) =>
   `{"type":"file","id":"f1",${extra}"context_attributes":{"notification_id":"n1","notification_date":1767225600,"tags":[]}}`;
 
-describe('readPageItem', () => {
-  it('gives the same entry on the byte path as on the object path', () => {
+describe('page items', () => {
+  it('give the same entry on the byte path as on the object path', () => {
     const text = notification('"attributes":{"size":10,"md5":"x","names":[]},');
-    const fast = entryJson(text);
-    assert.equal(fast.fast, true);
-    const object = builder.build(JSON.parse(text) as Notification);
-    assert.equal(fast.json, object.json);
+    const fast = item(text);
+    assert.equal(fast.kind, 'cleaned');
+    assert.deepEqual(fast.kind === 'cleaned' && [fast.id, fast.date], ['n1', 1767225600]);
+    const entry = prepareItem(fast, builder, () => true);
+    assert.equal(entry?.json, builder.build(JSON.parse(text) as Notification).json);
   });
 
-  it('takes the object path for what the byte cleaner leaves to it, with the same entry', () => {
+  it('take the object path for what the byte cleaner leaves to it, with the same entry', () => {
     // A duplicate key: JSON.parse keeps the last value.
     const text = notification('"attributes":{"size":10,"size":11},');
-    const result = entryJson(text);
-    assert.equal(result.fast, false);
-    assert.equal(result.json, builder.build(JSON.parse(text) as Notification).json);
+    const slow = item(text);
+    assert.equal(slow.kind, 'raw');
+    const entry = prepareItem(slow, builder, () => true);
+    assert.equal(entry?.json, builder.build(JSON.parse(text) as Notification).json);
     const data = JSON.parse(
-      Buffer.from((JSON.parse(result.json) as { data: string }).data, 'base64').toString(),
+      Buffer.from((JSON.parse(entry?.json ?? '{}') as { data: string }).data, 'base64').toString(),
     );
     assert.equal(data.attributes.size, 11);
   });
 
-  it('keeps the object path checks: an empty type is still a type', () => {
-    const text = '{"type":"","id":"f1","context_attributes":{"notification_id":"n1","notification_date":5}}';
-    const item = readPageItem(new JsonCleaner(), Buffer.from(text));
-    assert.equal(item.id, 'n1');
-    assert.equal(item.cleaned, undefined);
+  it('keep the object path checks: an empty type is still a type', () => {
+    const slow = item(
+      '{"type":"","id":"f1","context_attributes":{"notification_id":"n1","notification_date":5}}',
+    );
+    assert.equal(slow.kind, 'raw');
+    assert.equal(prepareItem(slow, builder, () => true)?.id, 'n1');
   });
 
-  it('names what is wrong with an unusable item, without quoting the payload', () => {
+  it('are dropped when de-duplication says so, on both paths', () => {
+    const seen: string[] = [];
+    const accept = (id: string, date: number) => {
+      seen.push(`${id}@${date}`);
+      return false;
+    };
+    assert.equal(prepareItem(item(notification('')), builder, accept), undefined);
+    assert.equal(prepareItem(item(notification('"a":{"x":1,"x":2},')), builder, accept), undefined);
+    assert.deepEqual(seen, ['n1@1767225600', 'n1@1767225600']);
+  });
+
+  it('name what is wrong with an unusable item, without quoting the payload', () => {
     assert.throws(
-      () => readPageItem(new JsonCleaner(), Buffer.from('{"type":"file","id":"f1","secret-ish":"PAYLOAD"')),
+      () => parseItem(Buffer.from('{"type":"file","id":"f1","secret-ish":"PAYLOAD"')),
       (error: unknown) =>
         error instanceof ValidationError &&
         /not valid JSON \(\d+ bytes\)/.test(error.message) &&
         !error.message.includes('PAYLOAD'),
     );
     assert.throws(
-      () =>
-        readPageItem(
-          new JsonCleaner(),
-          Buffer.from('{"type":"file","id":"f1","context_attributes":{"notification_date":5}}'),
-        ),
+      () => parseItem(Buffer.from('{"type":"file","id":"f1","context_attributes":{"notification_date":5}}')),
       /unusable notification: item f1 has no context_attributes.notification_id/,
     );
-    assert.throws(
-      () => readPageItem(new JsonCleaner(), Buffer.from('[1]')),
-      /unusable notification: item is not an object/,
-    );
+    assert.throws(() => parseItem(Buffer.from('[1]')), /unusable notification: item is not an object/);
   });
 });
