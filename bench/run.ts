@@ -47,8 +47,13 @@ export interface BenchResults {
       mbPerSecond: number;
       notificationsPerSecond: number;
       stringifyOnlyMBps: number;
+      parseOnlyMBps: number;
       /** Median of core MB/s ÷ stringify-only MB/s per run: less sensitive to the machine and its load. */
       relativeToStringify: number;
+      /** Median of core MB/s ÷ parse-only MB/s per run. */
+      relativeToParse: number;
+      /** Items left to the object path, summed over the runs. */
+      objectPath: number;
     };
   };
   readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
@@ -186,7 +191,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const out: { -readonly [K in keyof BenchResults]?: BenchResults[K] } = {};
 
   if (!skip.has('core')) {
-    log('core throughput (clean + entries + chunking, one core, fresh process)');
+    log(
+      'core throughput (GTI body bytes → cleaned items → entries → request bodies, one core, fresh process)',
+    );
     const coreRuns = await core(count, large ? 1 : runs, log);
     out.core = {
       runs: coreRuns,
@@ -195,6 +202,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         notificationsPerSecond: round(median(coreRuns.map((r) => r.notificationsPerSecond)), 0),
         stringifyOnlyMBps: round(median(coreRuns.map((r) => r.stringifyOnlyMBps)), 1),
         relativeToStringify: round(median(coreRuns.map((r) => r.mbPerSecond / r.stringifyOnlyMBps)), 3),
+        parseOnlyMBps: round(median(coreRuns.map((r) => r.parseOnlyMBps)), 1),
+        relativeToParse: round(median(coreRuns.map((r) => r.mbPerSecond / r.parseOnlyMBps)), 3),
+        objectPath: coreRuns.reduce((sum, r) => sum + r.objectPath, 0),
       },
     };
   }
