@@ -263,26 +263,17 @@ export class JsonCleaner {
     const src = this.src;
     const end = this.end;
     const start = this.p;
-    let p = start + 1;
-    for (;;) {
-      const c = src[p] as number;
-      if (STRING_PLAIN[c] === 1) {
-        p++;
-        continue;
-      }
-      if (p >= end) throw UNSUPPORTED;
-      if (c === QUOTE) break;
-      if (c === BACKSLASH) return this.escapedString(start);
-      if (c < SPACE) throw UNSUPPORTED;
-      p++;
-    }
+    const p = plainRun(src, start + 1, STRING_PLAIN);
+    if (p >= end) throw UNSUPPORTED;
+    const c = src[p];
+    if (c === BACKSLASH) return this.escapedString(start);
+    if (c !== QUOTE) throw UNSUPPORTED; // a control character
     this.p = p + 1;
     if (p === start + 1) return false;
     this.emit(start, p + 1);
     return true;
   }
 
-  /** A string with escapes: decoded and written back the way JSON.stringify writes it. */
   /**
    * A string with escapes. The short escapes (\" \\ \b \f \n \r \t) are what JSON.stringify writes
    * for those characters, so such a string is copied as it is; \/ and \u escapes are decoded and
@@ -294,12 +285,9 @@ export class JsonCleaner {
     let p = start + 1;
     let canonical = true;
     for (;;) {
-      const c = src[p] as number;
-      if (STRING_PLAIN[c] === 1) {
-        p++;
-        continue;
-      }
+      p = plainRun(src, p, STRING_PLAIN);
       if (p >= end) throw UNSUPPORTED;
+      const c = src[p];
       if (c === QUOTE) break;
       if (c !== BACKSLASH) throw UNSUPPORTED;
       const e = src[p + 1];
@@ -378,14 +366,20 @@ export class JsonCleaner {
     return true;
   }
 
-  private array(): boolean {
-    const src = this.src;
-    const end = this.end;
+  /** Past the opening bracket at p (written, one level deeper); returns the output mark before it. */
+  private enter(): number {
     if (++this.depth > MAX_DEPTH) throw UNSUPPORTED;
     const open = this.mark();
     this.emit(this.p, this.p + 1);
     this.p++;
-    if ((src[this.p] as number) <= SPACE) this.ws();
+    if ((this.src[this.p] as number) <= SPACE) this.ws();
+    return open;
+  }
+
+  private array(): boolean {
+    const src = this.src;
+    const end = this.end;
+    const open = this.enter();
     let kept = 0;
     if (src[this.p] === RBRACKET) {
       this.p++;
@@ -416,11 +410,7 @@ export class JsonCleaner {
   private object(top: boolean): boolean {
     const src = this.src;
     const end = this.end;
-    if (++this.depth > MAX_DEPTH) throw UNSUPPORTED;
-    const open = this.mark();
-    this.emit(this.p, this.p + 1);
-    this.p++;
-    if ((src[this.p] as number) <= SPACE) this.ws();
+    const open = this.enter();
     const base = this.mLen;
     let kept = 0;
     let sorted = true;
@@ -437,18 +427,9 @@ export class JsonCleaner {
         if ((src[this.p] as number) <= SPACE) this.ws();
         const ks = this.p;
         if (ks >= end || src[ks] !== QUOTE) throw UNSUPPORTED;
-        let q = ks + 1;
-        for (;;) {
-          const c = src[q] as number;
-          if (KEY_PLAIN[c] === 1) {
-            q++;
-            continue;
-          }
-          if (q >= end) throw UNSUPPORTED;
-          if (c === QUOTE) break;
-          if (c === BACKSLASH || c >= 0x80 || c < SPACE) throw UNSUPPORTED;
-          q++;
-        }
+        const q = plainRun(src, ks + 1, KEY_PLAIN);
+        // Escapes, non-ASCII and control characters in keys leave the fast path.
+        if (q >= end || src[q] !== QUOTE) throw UNSUPPORTED;
         const ke = q + 1;
         const first = src[ks + 1] as number;
         if (first <= NINE && first >= ZERO && allDigits(src, ks + 1, q)) throw UNSUPPORTED;
@@ -611,6 +592,12 @@ export class JsonCleaner {
     }
     this.top = top;
   }
+}
+
+/** The offset of the first byte from p on that `table` does not mark plain (1). */
+function plainRun(src: Buffer, p: number, table: Uint8Array): number {
+  while (table[src[p] as number] === 1) p++;
+  return p;
 }
 
 function isDigit(c: number | undefined): boolean {
