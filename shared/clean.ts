@@ -44,7 +44,15 @@ export function clean(value: unknown): JsonValue | undefined {
     const cleaned = clean(source[key]);
     if (cleaned === undefined) continue;
     out ??= {};
-    out[key] = cleaned;
+    // A "__proto__" key (JSON.parse makes it an own property) must stay one, not set the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: cleaned,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = cleaned;
   }
   return out;
 }

@@ -51,7 +51,13 @@ export function splitPage(input: Buffer, cleaner: JsonCleaner): SplitPage {
       } else {
         const start = scanner.p;
         scanner.skipValue();
-        members[key] = JSON.parse(body.toString('utf8', start, scanner.p));
+        // Defined, not assigned: a "__proto__" member must not become the object's prototype.
+        Object.defineProperty(members, key, {
+          value: JSON.parse(body.toString('utf8', start, scanner.p)),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       scanner.ws();
       if (scanner.take(COMMA)) continue;

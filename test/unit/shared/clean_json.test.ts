@@ -40,6 +40,8 @@ const key = fc.oneof(
     'ab',
     'aa',
     '360safe',
+    '__proto__',
+    'constructor',
     '_x',
   ),
   fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,12}$/),
@@ -166,6 +168,9 @@ describe('JsonCleaner', () => {
     assert.equal(fast(' {\n  "b" : 0 ,\n  "a" : "x"\n} '), '{"a":"x","b":0}');
     assert.equal(fast('{"n":1.0,"m":1e2,"z":-0,"big":1e400}'), '{"m":100,"n":1,"z":0}');
     assert.equal(fast('{"s":"\\u00e9\\/"}'), '{"s":"é/"}');
+    // JSON.parse makes "__proto__" an own member; it stays one on both paths.
+    assert.equal(fast('{"b":2,"__proto__":{"a":1}}'), '{"__proto__":{"a":1},"b":2}');
+    assert.equal(reference('{"b":2,"__proto__":{"a":1}}'), '{"__proto__":{"a":1},"b":2}');
     assert.equal(fast('{"b":{"d":1,"c":2},"a":[{"f":1,"e":2}]}'), '{"a":[{"e":2,"f":1}],"b":{"c":2,"d":1}}');
   });
 

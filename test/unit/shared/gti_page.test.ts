@@ -65,6 +65,9 @@ describe('splitPage', () => {
     assert.equal(split('{"data":{"a":1}}').items, undefined);
     assert.deepEqual(split('{"data":[],"meta":{}}').items, []);
     assert.deepEqual(split('{}').members, {});
+    const odd = split('{"__proto__":{"cursor":"x"},"data":[]}').members;
+    assert.equal((odd as { cursor?: unknown }).cursor, undefined);
+    assert.deepEqual(Object.keys(odd), ['__proto__']);
   });
 
   it('throws SyntaxError for what is not a JSON object', () => {
