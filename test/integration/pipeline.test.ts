@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Checkpoint } from '../../shared/checkpoint.js';
 import type { Chunk } from '../../shared/chunker.js';
+import { cleanObject } from '../../shared/clean.js';
+import { ValidationError } from '../../shared/errors.js';
 import { createGtiClient } from '../../shared/gti_client.js';
 import { createEntryBuilder, requestEnvelope } from '../../shared/log_entries.js';
 import { runFetch } from '../../shared/pipeline.js';
@@ -88,5 +92,120 @@ describe('fetch run', () => {
     const complete = await run('date-', undefined, start);
     assert.equal(complete.saved.length, 1);
     assert.equal(complete.saved[0]?.date, complete.dataset.dateOf(199));
+  });
+});
+
+/** A loopback GTI that answers every request with one fixed page: GTI's wire format, byte for byte as given. */
+async function fixedPageGti(body: string): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.headers['x-apikey'] !== KEY.reveal()) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":{"code":"WrongCredentialsError","message":"Wrong API key"}}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/api/v3`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function runOnPage(items: readonly string[]) {
+  const gti = await fixedPageGti(
+    `{\n  "data": [\n${items.join(',\n')}\n  ],\n  "meta": {"count": ${items.length}},\n  "links": {"self": "x"}\n}`,
+  );
+  const delivered: Chunk[] = [];
+  const saved: Checkpoint[] = [];
+  try {
+    const result = await runFetch({
+      gti: createGtiClient({
+        baseUrl: gti.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry: { maxAttempts: 1, maxTotalMs: 5000, baseDelayMs: 10, maxDelayMs: 10 },
+      }),
+      filters: '',
+      order: 'date+',
+      limit: 40,
+      checkpoint: undefined,
+      initialStartSeconds: 1,
+      entries: createEntryBuilder({
+        fetchTime: new Date(),
+        namespace: undefined,
+        useCaseName: 't',
+        chunkMaxBytes: 1200,
+        forwarder: undefined,
+      }),
+      envelope: requestEnvelope(undefined),
+      chunkMaxBytes: 1200,
+      concurrency: 1,
+      deliver: async (chunk) => {
+        delivered.push(chunk);
+      },
+      saveCheckpoint: async (mark) => {
+        saved.push(mark);
+      },
+    });
+    return { result, delivered, saved };
+  } catch (error) {
+    return { error, delivered, saved };
+  } finally {
+    await gti.close();
+  }
+}
+
+const item = (n: number, attributes: string, pretty = false) => {
+  const text = `{"type":"file","id":"f${n}","attributes":${attributes},"context_attributes":{"notification_id":"n${n}","notification_date":${1767225600 + n},"origin":"hunting"}}`;
+  return pretty ? JSON.stringify(JSON.parse(text), null, 4) : text;
+};
+/** What each delivered entry must carry: the definition of cleaning, applied to the item as sent. */
+const expected = (text: string) => JSON.stringify(cleanObject(JSON.parse(text) as Record<string, unknown>));
+const decodedEntries = (chunks: readonly Chunk[]) =>
+  chunks.flatMap((c) =>
+    (JSON.parse(c.body) as { inlineSource: { logs: { data: string }[] } }).inlineSource.logs.map((e) =>
+      Buffer.from(e.data, 'base64').toString('utf8'),
+    ),
+  );
+
+describe('fetch run from GTI bytes', () => {
+  const items = [
+    item(1, '{"size":10,"md5":"a","names":[],"tags":["x",null]}'),
+    item(2, '{"b":1.0,"a":1e2,"s":"caf\\u00e9 \\/ \\"q\\"","e":{}}', true),
+    // A repeated key: left to the object path, where JSON.parse keeps the last value.
+    item(3, '{"size":1,"size":2,"sha256":"c"}'),
+    item(4, '{"z":[{"y":null}],"x":"\\ud83d\\ude00 日本"}', true),
+  ];
+
+  it('delivers every item as the definition cleans it, pretty-printed, escaped or left to the object path', async () => {
+    const { delivered, saved } = await runOnPage(items);
+    assert.deepEqual(decodedEntries(delivered), items.map(expected));
+    assert.deepEqual(
+      delivered.flatMap((c) => c.ids),
+      ['n1', 'n2', 'n3', 'n4'],
+    );
+    assert.match(decodedEntries(delivered)[2] ?? '', /"size":2/);
+    assert.equal(saved.at(-1)?.date, 1767225604);
+  });
+
+  it('stops at an item that is not valid JSON or not a usable notification, and never moves past it', async () => {
+    for (const bad of [
+      '{"type":"file","id":"f9","context_attributes":{"notification_date":1767225609}}',
+      '{"type":"file","id":"f9","attributes":{"n":tru},"context_attributes":{"notification_id":"n9","notification_date":1767225609}}',
+    ]) {
+      const { error, delivered, saved } = await runOnPage([...items.slice(0, 2), bad, ...items.slice(2)]);
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.match(
+        error.message,
+        /GTI returned (an unusable notification|a data item that is not valid JSON \(\d+ bytes\))/,
+      );
+      assert.ok(!error.message.includes('tru'), 'the error does not quote the payload');
+      const ids = delivered.flatMap((c) => c.ids);
+      assert.deepEqual(ids, ['n1', 'n2'].slice(0, ids.length), 'only items before the bad one');
+      for (const mark of saved) assert.ok(mark.date < 1767225609);
+    }
   });
 });
