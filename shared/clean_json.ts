@@ -43,6 +43,8 @@ const SAFE_DIGITS = 15;
 const STRIDE = 5;
 const REMOVED = -1;
 const MAX_SHAPES = 4096;
+/** Objects with more members than this are sorted with Array#sort. */
+const INSERTION_SORT_MAX = 256;
 
 /**
  * Bytes that need no attention inside a string (1): everything but the quote, the backslash and
@@ -526,7 +528,21 @@ export class JsonCleaner {
           ordered = false;
       }
     }
-    if (!ordered) {
+    if (!ordered && count > INSERTION_SORT_MAX) {
+      // Large objects: an O(n log n) sort (insertion moves grow with n²), duplicates side by side.
+      const sorted = Array.from({ length: count }, (_, n) => base + n * STRIDE).sort((a, b) =>
+        compareKeys(src, m[a] as number, m[a + 1] as number, m[b] as number, m[b + 1] as number),
+      );
+      sorted.forEach((i, n) => {
+        const prev = sorted[n - 1];
+        if (
+          prev !== undefined &&
+          compareKeys(src, m[prev] as number, m[prev + 1] as number, m[i] as number, m[i + 1] as number) === 0
+        )
+          throw UNSUPPORTED;
+        order[n] = i;
+      });
+    } else if (!ordered) {
       // Binary insertion sort: no closure, no allocation, few key comparisons.
       for (let n = 0; n < count; n++) {
         const i = base + n * STRIDE;
@@ -545,6 +561,8 @@ export class JsonCleaner {
         for (let j = n; j > lo; j--) order[j] = order[j - 1] as number;
         order[lo] = i;
       }
+    }
+    if (!ordered) {
       if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
       const permutation = new Int32Array(count);
       for (let n = 0; n < count; n++) permutation[n] = ((order[n] as number) - base) / STRIDE;

@@ -174,6 +174,13 @@ describe('JsonCleaner', () => {
     assert.equal(fast('{"b":{"d":1,"c":2},"a":[{"f":1,"e":2}]}'), '{"a":[{"e":2,"f":1}],"b":{"c":2,"d":1}}');
   });
 
+  it('sorts large objects too, and still leaves repeated keys in them to the object path', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `k${(i * 7919) % 5000}`);
+    const text = `{${keys.map((k, i) => `"${k}":${i % 3 === 0 ? 'null' : i}`).join(',')}}`;
+    assertSame(text);
+    assert.equal(fast(`{${keys.map((k) => `"${k}":1`).join(',')},"k17":2}`), undefined);
+  });
+
   it('leaves what it does not handle to the object path, and never returns wrong bytes for it', () => {
     const leftToObjectPath = [
       '{"a":1,"a":null}', // duplicate key: JSON.parse keeps the last
