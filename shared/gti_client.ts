@@ -3,7 +3,9 @@
  * holds the whole result set; the next page is requested while the caller works on the current
  * one (at most one request in flight per cursor). Retries 429/5xx/network errors with backoff and
  * jitter, honouring Retry-After; 400/401/403/404 fail at once with the API's error code. Errors
- * never carry the API key or the request headers.
+ * never carry the API key or the request headers. Each response body is kept as bytes and read
+ * into cleaned items as it arrives (gti_page.ts): no notification is ever parsed into objects
+ * unless the byte cleaner leaves it to the object path.
  */
 import type { Got } from 'got';
 import { JsonCleaner } from './clean_json.js';
