@@ -5,7 +5,7 @@
  * cleaning each from its bytes, building the entries and chunking, including assembling each
  * final request body.
  *
- * Usage: node dist/bench/core_worker.js --count N [--seed S] [--chunk-max-bytes B]
+ * Usage: node dist/bench/core_worker.js --count N [--seed S] [--chunk-max-bytes B] [--indent N]
  * Prints one JSON object (CoreResult) on stdout.
  */
 import { parseArgs } from 'node:util';
@@ -49,7 +49,12 @@ export interface CoreResult {
 
 const PAGE_SIZE = 40;
 
-export async function measureCore(count: number, seed: number, chunkMaxBytes: number): Promise<CoreResult> {
+export async function measureCore(
+  count: number,
+  seed: number,
+  chunkMaxBytes: number,
+  indent = 0,
+): Promise<CoreResult> {
   const dataset = generatedDataset({ count, seed });
   const envelope = requestEnvelope(undefined);
   const builder = createEntryBuilder({
@@ -74,7 +79,7 @@ export async function measureCore(count: number, seed: number, chunkMaxBytes: nu
       const t = performance.now();
       const items: string[] = [];
       for (let i = first; i < Math.min(first + PAGE_SIZE, dataset.size); i++) {
-        const text = JSON.stringify(dataset.get(i));
+        const text = JSON.stringify(dataset.get(i), null, indent);
         jsonBytes += Buffer.byteLength(text);
         items.push(text);
       }
@@ -131,6 +136,7 @@ const { values } = parseArgs({
     count: { type: 'string' },
     seed: { type: 'string' },
     'chunk-max-bytes': { type: 'string' },
+    indent: { type: 'string' },
   },
   strict: true,
 });
@@ -139,5 +145,6 @@ const result = await measureCore(
   count,
   Number(values.seed ?? BENCH_SEED),
   Number(values['chunk-max-bytes'] ?? 3_900_000),
+  Number(values.indent ?? '0'),
 );
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -43,18 +43,10 @@ export interface BenchResults {
   readonly options: { size: string; count: number; runs: number; latencyMs: number; skipped: string[] };
   readonly core?: {
     runs: CoreResult[];
-    median: {
-      mbPerSecond: number;
-      notificationsPerSecond: number;
-      stringifyOnlyMBps: number;
-      parseOnlyMBps: number;
-      /** Median of core MB/s ÷ stringify-only MB/s per run: less sensitive to the machine and its load. */
-      relativeToStringify: number;
-      /** Median of core MB/s ÷ parse-only MB/s per run. */
-      relativeToParse: number;
-      /** Items left to the object path, summed over the runs. */
-      objectPath: number;
-    };
+    median: CoreMedian;
+    /** The same on bodies indented by INDENT spaces (the VT API appears to send indented JSON). */
+    indentedRuns: CoreResult[];
+    indented: CoreMedian;
   };
   readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
   readonly scaling?: { small: StandaloneMedian; large: StandaloneResult; ratio: number };
@@ -122,20 +114,55 @@ export function assertComplete(run: StandaloneResult): void {
     );
 }
 
-async function core(count: number, runs: number, log: BenchOptions['log']): Promise<CoreResult[]> {
-  const results: CoreResult[] = [];
+/** Spaces per level in the indented core variant. */
+const INDENT = 4;
+
+export interface CoreMedian {
+  mbPerSecond: number;
+  notificationsPerSecond: number;
+  stringifyOnlyMBps: number;
+  parseOnlyMBps: number;
+  /** Median of core MB/s ÷ stringify-only MB/s per run: less sensitive to the machine and its load. */
+  relativeToStringify: number;
+  /** Median of core MB/s ÷ parse-only MB/s per run. */
+  relativeToParse: number;
+  /** Items left to the object path, summed over the runs. */
+  objectPath: number;
+}
+
+function coreMedian(runs: readonly CoreResult[]): CoreMedian {
+  return {
+    mbPerSecond: round(median(runs.map((r) => r.mbPerSecond)), 1),
+    notificationsPerSecond: round(median(runs.map((r) => r.notificationsPerSecond)), 0),
+    stringifyOnlyMBps: round(median(runs.map((r) => r.stringifyOnlyMBps)), 1),
+    relativeToStringify: round(median(runs.map((r) => r.mbPerSecond / r.stringifyOnlyMBps)), 3),
+    parseOnlyMBps: round(median(runs.map((r) => r.parseOnlyMBps)), 1),
+    relativeToParse: round(median(runs.map((r) => r.mbPerSecond / r.parseOnlyMBps)), 3),
+    objectPath: runs.reduce((sum, r) => sum + r.objectPath, 0),
+  };
+}
+
+/** Core runs on compact bodies and on 4-space-indented ones, alternating (same machine phase). */
+async function core(
+  count: number,
+  runs: number,
+  log: BenchOptions['log'],
+): Promise<{ compact: CoreResult[]; indented: CoreResult[] }> {
+  const results = { compact: [] as CoreResult[], indented: [] as CoreResult[] };
   for (let i = 0; i < runs; i++) {
-    const run = await runMeasured(
-      distPath('bench', 'core_worker.js'),
-      ['--count', String(count)],
-      process.env,
-    );
-    if (run.code !== 0) throw new Error(`core worker failed: ${run.stderr}`);
-    const r = JSON.parse(run.stdout.trim()) as CoreResult;
-    log(
-      `  core ${sizeLabel(count)} run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
-    );
-    results.push(r);
+    for (const indent of [0, INDENT] as const) {
+      const run = await runMeasured(
+        distPath('bench', 'core_worker.js'),
+        ['--count', String(count), '--indent', String(indent)],
+        process.env,
+      );
+      if (run.code !== 0) throw new Error(`core worker failed: ${run.stderr}`);
+      const r = JSON.parse(run.stdout.trim()) as CoreResult;
+      log(
+        `  core ${sizeLabel(count)} ${indent === 0 ? 'compact' : 'indented'} run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
+      );
+      (indent === 0 ? results.compact : results.indented).push(r);
+    }
   }
   return results;
 }
@@ -196,16 +223,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     );
     const coreRuns = await core(count, large ? 1 : runs, log);
     out.core = {
-      runs: coreRuns,
-      median: {
-        mbPerSecond: round(median(coreRuns.map((r) => r.mbPerSecond)), 1),
-        notificationsPerSecond: round(median(coreRuns.map((r) => r.notificationsPerSecond)), 0),
-        stringifyOnlyMBps: round(median(coreRuns.map((r) => r.stringifyOnlyMBps)), 1),
-        relativeToStringify: round(median(coreRuns.map((r) => r.mbPerSecond / r.stringifyOnlyMBps)), 3),
-        parseOnlyMBps: round(median(coreRuns.map((r) => r.parseOnlyMBps)), 1),
-        relativeToParse: round(median(coreRuns.map((r) => r.mbPerSecond / r.parseOnlyMBps)), 3),
-        objectPath: coreRuns.reduce((sum, r) => sum + r.objectPath, 0),
-      },
+      runs: coreRuns.compact,
+      median: coreMedian(coreRuns.compact),
+      indentedRuns: coreRuns.indented,
+      indented: coreMedian(coreRuns.indented),
     };
   }
   if (!skip.has('standalone')) {

@@ -70,6 +70,11 @@ describe('bench (quick 2k variant)', () => {
     assert.equal(core.trimmed, 0);
     assert.ok(core.requestBytes > core.jsonBytes * 0.9, 'request bytes include base64 growth');
     assert.ok(core.mbPerSecond > 0 && core.fullChunkFill > 0.9 && core.fullChunkFill <= 1);
+    // Indented bodies clean to the same entries: same requests, byte for byte in size.
+    const indented = results.core?.indentedRuns[0];
+    assert.ok(indented && indented.jsonBytes > core.jsonBytes * 1.3, 'indented bodies are larger');
+    assert.equal(indented.requestBytes, core.requestBytes);
+    assert.equal(indented.chunks, core.chunks);
 
     const sync = results.standalone?.runs[0];
     assert.ok(sync, 'standalone measured');
