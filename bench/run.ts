@@ -44,7 +44,7 @@ export interface BenchResults {
   readonly core?: {
     runs: CoreResult[];
     median: CoreMedian;
-    /** The same on bodies indented by INDENT spaces (the VT API appears to send indented JSON). */
+    /** The same on bodies indented by INDENT spaces (the VT API documentation's examples are indented). */
     indentedRuns: CoreResult[];
     indented: CoreMedian;
   };
