@@ -15,6 +15,14 @@ import { startGtiSimulator } from '../../sim/gti_simulator.js';
 
 const KEY = new Secret('pipeline-test-key-5d1e');
 
+const gtiClient = (baseUrl: string, maxAttempts: number) =>
+  createGtiClient({
+    baseUrl,
+    apiKey: async () => KEY,
+    timeoutMs: 5000,
+    retry: { maxAttempts, maxTotalMs: 5000, baseDelayMs: 10, maxDelayMs: 10 },
+  });
+
 async function run(order: 'date+' | 'date-', stopAfterPages: number | undefined, checkpoint?: Checkpoint) {
   const dataset = generatedDataset({ count: 200, seed: 9, oversizedEvery: 0 });
   const sim = await startGtiSimulator({ dataset, apiKey: KEY.reveal() });
@@ -23,12 +31,7 @@ async function run(order: 'date+' | 'date-', stopAfterPages: number | undefined,
   let pages = 0;
   try {
     const result = await runFetch({
-      gti: createGtiClient({
-        baseUrl: sim.baseUrl,
-        apiKey: async () => KEY,
-        timeoutMs: 5000,
-        retry: { maxAttempts: 2, maxTotalMs: 5000, baseDelayMs: 10, maxDelayMs: 10 },
-      }),
+      gti: gtiClient(sim.baseUrl, 2),
       filters: '',
       order,
       limit: 40,
@@ -122,12 +125,7 @@ async function runOnPage(items: readonly string[]) {
   const saved: Checkpoint[] = [];
   try {
     const result = await runFetch({
-      gti: createGtiClient({
-        baseUrl: gti.baseUrl,
-        apiKey: async () => KEY,
-        timeoutMs: 5000,
-        retry: { maxAttempts: 1, maxTotalMs: 5000, baseDelayMs: 10, maxDelayMs: 10 },
-      }),
+      gti: gtiClient(gti.baseUrl, 1),
       filters: '',
       order: 'date+',
       limit: 40,
