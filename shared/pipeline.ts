@@ -129,15 +129,20 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   let failure: { error: unknown } | undefined;
   let saving: Promise<void> = Promise.resolve();
   let latest: Checkpoint | undefined;
+  // A failed save fails the run like a failed delivery: nothing more is delivered past a mark that
+  // could not be kept (the next run would only send it again).
   const save = (mark: Checkpoint): void => {
     latest = mark;
-    saving = saving.then(async () => {
-      if (latest === undefined) return;
-      const toSave = latest;
-      latest = undefined;
-      await options.saveCheckpoint(toSave);
-    });
-    saving.catch(() => undefined);
+    saving = saving
+      .then(async () => {
+        if (latest === undefined || failure !== undefined) return;
+        const toSave = latest;
+        latest = undefined;
+        await options.saveCheckpoint(toSave);
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      });
   };
 
   const start = (chunk: Chunk): void => {

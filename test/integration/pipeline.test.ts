@@ -23,7 +23,12 @@ const gtiClient = (baseUrl: string, maxAttempts: number) =>
     retry: { maxAttempts, maxTotalMs: 5000, baseDelayMs: 10, maxDelayMs: 10 },
   });
 
-async function run(order: 'date+' | 'date-', stopAfterPages: number | undefined, checkpoint?: Checkpoint) {
+async function run(
+  order: 'date+' | 'date-',
+  stopAfterPages: number | undefined,
+  checkpoint?: Checkpoint,
+  hooks: { save?: (mark: Checkpoint) => Promise<void>; delivered?: (chunk: Chunk) => void } = {},
+) {
   const dataset = generatedDataset({ count: 200, seed: 9, oversizedEvery: 0 });
   const sim = await startGtiSimulator({ dataset, apiKey: KEY.reveal() });
   const saved: Checkpoint[] = [];
@@ -50,8 +55,10 @@ async function run(order: 'date+' | 'date-', stopAfterPages: number | undefined,
       deliver: async (chunk) => {
         await new Promise((r) => setTimeout(r, (chunk.seq % 3) * 5));
         delivered.push(chunk);
+        hooks.delivered?.(chunk);
       },
       saveCheckpoint: async (mark) => {
+        await hooks.save?.(mark);
         saved.push(mark);
       },
       shouldStop: () => {
@@ -84,6 +91,27 @@ describe('fetch run', () => {
     const second = await run('date+', undefined, mark);
     const ids = new Set([...first.delivered, ...second.delivered].flatMap((c) => c.ids));
     assert.equal(ids.size, 200);
+  });
+
+  it('a checkpoint that cannot be saved fails the run: it stops delivering instead of sending what the next run would send again', async () => {
+    const full = await run('date+', undefined);
+    let delivered = 0;
+    let attempts = 0;
+    const failure = new Error('checkpoint store unavailable');
+    const outcome = await run('date+', undefined, undefined, {
+      save: async () => {
+        attempts += 1;
+        throw failure;
+      },
+      delivered: () => {
+        delivered += 1;
+      },
+    }).catch((error: unknown) => error);
+    assert.equal(outcome, failure);
+    assert.equal(attempts, 1, 'no save after the failed one');
+    // At most the chunks already in flight (concurrency 3) finish after the first one.
+    assert.ok(full.delivered.length > 10, `${full.delivered.length} chunks in a full run`);
+    assert.ok(delivered <= 4, `${delivered} chunks delivered after the save failed`);
   });
 
   it('newest first: a run stopped early never moves the mark (older pages are still unfetched)', async () => {
