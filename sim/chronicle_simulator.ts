@@ -167,15 +167,8 @@ interface PathParts {
   logType: string;
 }
 
-interface ParsedEntry {
-  notificationId: string | undefined;
-  data: unknown;
-  rawBytes: number;
-  logEntryTime: string;
-  collectionTime: string;
-  environmentNamespace?: string;
-  labels?: Record<string, { value: string }>;
-}
+/** An entry as read from the request body; the path parts are added when it is recorded. */
+type ParsedEntry = Omit<ImportedEntry, 'logType' | 'path'>;
 
 function parseRequest(
   body: Buffer,
