@@ -13,7 +13,7 @@ import {
   ChronicleTooLargeError,
 } from './errors.js';
 import type { AccessTokenProvider } from './google_auth.js';
-import { createHttpClient } from './http.js';
+import { createHttpClient, describeErrorBody } from './http.js';
 import { redact } from './redact.js';
 import { parseRetryAfter } from './retry.js';
 
@@ -95,9 +95,8 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
         });
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
-        const message = redact(error instanceof Error ? error.message : String(error))
-          .split(token)
-          .join('[REDACTED]');
+        // The token is a registered secret (google_auth.ts): redact removes it with the rest.
+        const message = redact(error instanceof Error ? error.message : String(error));
         throw new ChronicleRetryableError(`Chronicle request failed (${code}): ${message}`, {});
       }
       if (response.statusCode >= 200 && response.statusCode < 300) return;
@@ -108,16 +107,8 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
 
 /** Maps an HTTP answer from Chronicle to the typed error the caller acts on. */
 export function chronicleError(status: number, body: string, retryAfter?: string | string[]): ChronicleError {
-  let rpcStatus: string | undefined;
-  let message = body.slice(0, 300);
-  try {
-    const parsed = JSON.parse(body) as { error?: { status?: unknown; message?: unknown } };
-    if (typeof parsed.error?.status === 'string') rpcStatus = parsed.error.status;
-    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
-  } catch {
-    // A load balancer's HTML page: keep its start.
-  }
-  message = redact(message.replace(/\s+/g, ' ').trim());
+  const { message, error } = describeErrorBody(body);
+  const rpcStatus = typeof error?.status === 'string' ? error.status : undefined;
   const text = `Chronicle answered ${status}${rpcStatus ? ` ${rpcStatus}` : ''}: ${message}`;
   const fields = { status, ...(rpcStatus ? { rpcStatus } : {}) };
   if (status === 413) return new ChronicleTooLargeError(text, fields);

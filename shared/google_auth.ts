@@ -1,10 +1,12 @@
 /**
  * Google credentials: the standard chain of google-auth-library (metadata server on Cloud, which
  * honours GCE_METADATA_HOST; Application Default Credentials locally), cloud-platform scope.
- * Tokens are cached and refreshed by the library; the client is created lazily once.
+ * Tokens are cached and refreshed by the library; the client is created lazily once. Each token
+ * is registered with shared/redact.ts (one entry per refresh, about one an hour).
  */
 import { GoogleAuth } from 'google-auth-library';
 import { ChroniclePermanentError, ChronicleRetryableError } from './errors.js';
+import { registerSecret } from './redact.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -34,6 +36,8 @@ export function createAccessTokenProvider(): AccessTokenProvider {
       );
     }
     if (!token) throw new ChronicleRetryableError('Google credentials returned an empty access token', {});
+    // Registered like every secret: no log line or error message can carry it from here on.
+    registerSecret(token);
     return token;
   };
 }

@@ -11,7 +11,7 @@ import type { Got } from 'got';
 import { JsonCleaner } from './clean_json.js';
 import { GtiApiError } from './errors.js';
 import { type SplitPage, splitPage } from './gti_page.js';
-import { createHttpClient } from './http.js';
+import { createHttpClient, describeErrorBody } from './http.js';
 import type { PageItem } from './page_item.js';
 import type { Secret } from './redact.js';
 import { redact } from './redact.js';
@@ -179,15 +179,8 @@ function cursorFromLink(link: unknown): string | undefined {
 }
 
 function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
-  let vtCode: string | undefined;
-  let message = body.slice(0, 300);
-  try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof parsed.error?.code === 'string') vtCode = parsed.error.code;
-    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
-  } catch {
-    // Not JSON (a proxy's HTML page, say): keep the start of the text.
-  }
+  const { message, error } = describeErrorBody(body);
+  const vtCode = typeof error?.code === 'string' ? error.code : undefined;
   const retryable = !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
   const hint =
     status === 401
@@ -195,7 +188,7 @@ function apiError(status: number, body: string, retryAfter: string | string[] | 
       : status === 403
         ? ' (the key lacks access to the IOC Stream)'
         : '';
-  return new GtiApiError(`GTI answered ${status}${vtCode ? ` ${vtCode}` : ''}: ${redact(message)}${hint}`, {
+  return new GtiApiError(`GTI answered ${status}${vtCode ? ` ${vtCode}` : ''}: ${message}${hint}`, {
     status,
     ...(vtCode ? { vtCode } : {}),
     retryable,

@@ -264,7 +264,6 @@ export async function callRunParser(
   token: string,
   http: HttpSettings,
 ): Promise<unknown> {
-  const scrub = (text: string) => redact(text).split(token).join('[REDACTED]');
   try {
     return await got
       .post(url, {
@@ -296,14 +295,14 @@ export async function callRunParser(
         typeof error.response.body === 'string' ? error.response.body : JSON.stringify(error.response.body);
       const typed = chronicleError(
         error.response.statusCode,
-        scrub(body ?? ''),
+        redact(body ?? ''),
         error.response.headers['retry-after'],
       );
-      typed.message = scrub(typed.message);
+      typed.message = redact(typed.message);
       throw typed;
     }
     const code = error instanceof RequestError ? error.code : 'ERR_NETWORK';
-    const message = scrub(error instanceof Error ? error.message : String(error));
+    const message = redact(error instanceof Error ? error.message : String(error));
     throw new ChronicleRetryableError(`runParser request failed (${code}): ${message}`, {});
   }
 }

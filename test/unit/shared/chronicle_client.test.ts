@@ -43,6 +43,13 @@ describe('Chronicle client', () => {
     );
   });
 
+  it('carries at most the start of what the API said into the error (an API may echo the payload)', () => {
+    const echoed = `invalid entry: ${'PAYLOAD'.repeat(500)}`;
+    const e = chronicleError(400, rpc(400, 'INVALID_ARGUMENT', echoed));
+    assert.ok(e.message.length < 400, `${e.message.length} characters`);
+    assert.match(e.message, /^Chronicle answered 400 INVALID_ARGUMENT: invalid entry: PAYLOAD/);
+  });
+
   it('splits a request body into two halves that keep the forwarder', () => {
     const logs = Array.from({ length: 5 }, (_, i) => ({ data: String(i), logEntryTime: 't' }));
     const halves = splitRequestBody(JSON.stringify({ inlineSource: { logs, forwarder: 'f' } }));
