@@ -27,6 +27,9 @@ export interface Notification {
   [key: string]: unknown;
 }
 
+/** 9999-12-31T23:59:59Z. */
+const MAX_DATE_SECONDS = 253402300799;
+
 /** Light shape check for one page item; returns a reason when the item cannot be processed. */
 export function notificationProblem(item: unknown): string | undefined {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return 'item is not an object';
@@ -39,8 +42,10 @@ export function notificationProblem(item: unknown): string | undefined {
   if (typeof c.notification_id !== 'string' || c.notification_id === '') {
     return `item ${record.id} has no context_attributes.notification_id`;
   }
-  if (typeof c.notification_date !== 'number' || !Number.isFinite(c.notification_date)) {
-    return `notification ${c.notification_id} has no numeric context_attributes.notification_date`;
+  // Unix seconds, as the checkpoint stores them (an integer) and as dates can be written (year ≤ 9999).
+  const date = c.notification_date;
+  if (typeof date !== 'number' || !Number.isInteger(date) || date < 0 || date > MAX_DATE_SECONDS) {
+    return `notification ${c.notification_id} has no context_attributes.notification_date in unix seconds`;
   }
   return undefined;
 }

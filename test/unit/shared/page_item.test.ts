@@ -84,5 +84,14 @@ describe('page items', () => {
       /unusable notification: item f1 has no context_attributes.notification_id/,
     );
     assert.throws(() => parseItem(Buffer.from('[1]')), /unusable notification: item is not an object/);
+    // A date the checkpoint could not store, or no date could show, is refused on both paths.
+    for (const date of ['1767225600.5', '-1', '1e13', '"1767225600"']) {
+      const text = `{"type":"file","id":"f1","context_attributes":{"notification_id":"n1","notification_date":${date}}}`;
+      assert.equal(item(text).kind, 'raw', date);
+      assert.throws(
+        () => parseItem(Buffer.from(text)),
+        /n1 has no context_attributes.notification_date in unix seconds/,
+      );
+    }
   });
 });
