@@ -207,7 +207,8 @@ describe('fetch run from GTI bytes', () => {
   ];
 
   it('delivers every item as the definition cleans it, pretty-printed, escaped or left to the object path', async () => {
-    const { delivered, saved } = await runOnPage(items);
+    const { error, delivered, saved } = await runOnPage(items);
+    assert.equal(error, undefined);
     assert.deepEqual(decodedEntries(delivered), items.map(expected));
     assert.deepEqual(
       delivered.flatMap((c) => c.ids),
