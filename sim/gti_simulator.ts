@@ -264,9 +264,16 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
   const cached = options.cacheItems === true;
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
+    // The simulator's own stats: not an API request (not counted, delayed or faulted).
+    if (url.pathname === '/_stats' && req.method === 'GET') {
+      let duplicates = 0;
+      for (const times of servedIds.values()) duplicates += times - 1;
+      sendJson(res, 200, { requests: requests.length, uniqueIds: servedIds.size, duplicates });
+      return;
+    }
     counter += 1;
     const n = counter;
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
     const apiKeyHeader = req.headers['x-apikey'];
     const record: GtiRequestRecord = {
       url: url.toString(),
@@ -281,12 +288,6 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
     if (options.latencyMs && options.latencyMs > 0)
       await new Promise((r) => setTimeout(r, options.latencyMs));
 
-    if (url.pathname === '/_stats' && req.method === 'GET') {
-      let duplicates = 0;
-      for (const times of servedIds.values()) duplicates += times - 1;
-      reply(200, { requests: requests.length, uniqueIds: servedIds.size, duplicates });
-      return;
-    }
     const fault = options.fault?.({ n, url });
     if (fault) {
       const code = ERROR_CODE_BY_STATUS[fault.status] ?? 'InternalError';
