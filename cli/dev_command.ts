@@ -6,6 +6,7 @@
  * process it started.
  */
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gtiDate } from '../shared/gti_client.js';
@@ -60,6 +61,9 @@ export const devCommand: CliCommand = async (argv, ctx) => {
     closers.length = 0;
   };
   const env: NodeJS.ProcessEnv = { ...ctx.env };
+  // The functions load their configuration themselves: they get the same file (absolute, since
+  // they run from the repo root).
+  if (values.config !== undefined) env.CONFIG_FILE = resolve(values.config);
   delete env.PUBSUB_EMULATOR_HOST;
   delete env.FIRESTORE_EMULATOR_HOST;
   const lines: string[] = [];
