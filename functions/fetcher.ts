@@ -16,7 +16,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CHUNK_ATTRIBUTES } from '../shared/chunk_message.js';
 import type { Chunk } from '../shared/chunker.js';
 import type { Config } from '../shared/config.js';
-import { describeError, isRetryable, ValidationError } from '../shared/errors.js';
+import { describeError, isRetryable } from '../shared/errors.js';
 import type { FirestoreState, HeldLease } from '../shared/firestore_store.js';
 import type { GtiClient } from '../shared/gti_client.js';
 import { configuredForwarder, createEntryBuilder, requestEnvelope } from '../shared/log_entries.js';
@@ -39,7 +39,10 @@ export interface FetcherDeps {
   readonly now?: () => number;
 }
 
-/** Seconds kept in reserve after the budget: the last page, the final chunks and the save. */
+/**
+ * When to stop fetching, in ms after the start: the budget less a reserve (10%, at most 30 s) for
+ * the last page, the final chunks and the save.
+ */
 export function stopAfterMs(budgetSeconds: number): number {
   const margin = Math.min(30, budgetSeconds * 0.1);
   return (budgetSeconds - margin) * 1000;
@@ -195,7 +198,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
     } catch (error) {
       const cause = leaseLost ?? error;
       fields.error = describeError(cause);
-      const retry = isRetryable(cause) && !(cause instanceof ValidationError);
+      const retry = isRetryable(cause);
       fields.retry = retry;
       finish('failed', 'error');
       if (retry) throw cause; // Pub/Sub redelivers the trigger

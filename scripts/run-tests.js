@@ -7,6 +7,10 @@ import { join } from 'node:path';
 
 const which = process.argv[2] ?? 'all';
 const extra = process.argv.slice(3);
+if (!['unit', 'integration', 'all'].includes(which)) {
+  console.error(`run-tests: unknown suite "${which}" (unit, integration or all)`);
+  process.exit(2);
+}
 const suites = which === 'all' ? ['unit', 'integration'] : [which];
 
 function collect(dir) {

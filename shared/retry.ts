@@ -1,5 +1,5 @@
 /**
- * Retry with exponential backoff and full jitter, honouring a server's Retry-After, bounded both in
+ * Retry with exponential backoff and equal jitter, honouring a server's Retry-After, bounded both in
  * attempts and in total time. Pure delay computation + one loop; no fixed sleeps anywhere else.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 /**
  * Delay before attempt `attempt + 1` (attempt is 1-based). A server-given Retry-After wins when
- * present (never shorter than it asks); otherwise full jitter over an exponential ceiling.
+ * present (never shorter than it asks); otherwise equal jitter (half fixed, half random) under an exponential ceiling.
  */
 export function retryDelayMs(
   attempt: number,

@@ -53,7 +53,7 @@ async function load(config: Config): Promise<Secret> {
   } catch (error) {
     if (error instanceof SecretError) throw error;
     const code = (error as { code?: number }).code;
-    // gRPC codes: 5 NOT_FOUND, 7 PERMISSION_DENIED, 16 UNAUTHENTICATED are permanent.
+    // gRPC codes: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 16 UNAUTHENTICATED are permanent.
     const permanent = code === 5 || code === 7 || code === 16 || code === 3;
     const hint = code === 7 ? ' (the function needs roles/secretmanager.secretAccessor on it)' : '';
     throw new SecretError(`Cannot read secret ${name}${hint}: ${describeGrpc(error)}`, !permanent);
