@@ -4,26 +4,16 @@
  * Firestore emulator, exactly as sim/local_cloud.ts (`ioc-stream dev`) wires them. One trigger; the
  * clock stops when every notification is in Chronicle. Then the cold start of each function.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { assembleChunk } from '../shared/chunker.js';
 import { gtiDate } from '../shared/gti_client.js';
 import { createEntryBuilder, requestEnvelope } from '../shared/log_entries.js';
-import { createPubSubClient } from '../shared/pubsub.js';
 import { triggerData } from '../shared/trigger_message.js';
 import { DEFAULT_START_SECONDS, generatedDataset } from '../sim/dataset.js';
-import {
-  freePort,
-  missingEmulatorParts,
-  startFirestoreEmulator,
-  startPubsubEmulator,
-} from '../sim/emulators.js';
-import { createTopology, functionEnv, type LocalCloudOptions, topologyNames } from '../sim/local_cloud.js';
+import { missingEmulatorParts, startFirestoreEmulator, startPubsubEmulator } from '../sim/emulators.js';
+import { functionEnv, type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../sim/local_cloud.js';
 import { peakRssOf } from './machine.js';
 import { distPath, REPO_ROOT, runMeasured } from './processes.js';
 import { startServices } from './services.js';
@@ -55,75 +45,6 @@ export interface CloudResult {
 const PROJECT_ID = 'ioc-stream-bench';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface FunctionProcess {
-  readonly target: string;
-  readonly url: string;
-  readonly pid: number;
-  readonly logs: Record<string, unknown>[];
-  stop(): Promise<void>;
-}
-
-/** functions-framework's CLI entry (its package exports hide package.json, so go from main). */
-function functionsFrameworkMain(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@google-cloud/functions-framework')), 'main.js');
-}
-
-/** One function under functions-framework, in its own process group, ready when it answers HTTP. */
-async function startFunction(target: string, env: NodeJS.ProcessEnv): Promise<FunctionProcess> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      functionsFrameworkMain(),
-      `--target=${target}`,
-      '--signature-type=cloudevent',
-      `--port=${port}`,
-      `--source=${REPO_ROOT}`,
-    ],
-    { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const logs: Record<string, unknown>[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => {
-      try {
-        const value: unknown = JSON.parse(line);
-        if (value !== null && typeof value === 'object') logs.push(value as Record<string, unknown>);
-      } catch {
-        logs.push({ text: line });
-      }
-    });
-  }
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    await Promise.race([exited, sleep(5000)]);
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
-  };
-  const started = performance.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${target} exited: ${JSON.stringify(logs.slice(-5))}`);
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1000) });
-      break;
-    } catch {
-      if (performance.now() - started > 30_000) {
-        await stop();
-        throw new Error(`${target} did not start: ${JSON.stringify(logs.slice(-5))}`);
-      }
-      await sleep(50);
-    }
-  }
-  return { target, url, pid: child.pid ?? 0, logs, stop };
-}
-
 export function cloudSkipReason(): string | undefined {
   const missing = missingEmulatorParts();
   return missing.length === 0 ? undefined : `emulators not installed: ${missing.join(', ')}`;
@@ -143,7 +64,8 @@ export async function runCloud(options: {
     chronicleLatencyMs: 0,
   });
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-cloud-'));
-  let stopCloud: (() => Promise<void>) | undefined;
+  let cloud: LocalCloud | undefined;
+  let poll: NodeJS.Timeout | undefined;
   try {
     const cloudOptions: LocalCloudOptions = {
       projectId: PROJECT_ID,
@@ -165,31 +87,14 @@ export async function runCloud(options: {
         METADATA_SERVER_DETECTION: 'assume-present',
       },
     };
-    const names = topologyNames(cloudOptions.prefix);
-    const env = functionEnv(cloudOptions, names);
-    const [fetcher, sender] = await Promise.all([
-      startFunction('fetchIocStream', env),
-      startFunction('sendToChronicle', env),
-    ]);
-    const client = await createPubSubClient({ projectId: PROJECT_ID, emulatorHost: pubsub.host });
-    stopCloud = async () => {
-      await Promise.all(
-        [names.triggerSubscription, names.chunksSubscription].map((id) =>
-          client
-            .subscription(id)
-            .delete()
-            .catch(() => undefined),
-        ),
-      );
-      await Promise.all([fetcher.stop(), sender.stop()]);
-      await client.close();
-    };
-    await createTopology(client, PROJECT_ID, names, { fetcherUrl: fetcher.url, senderUrl: sender.url });
-    const cloud = { fetcher, sender, pubsub: client, names };
+    // The topology exactly as `ioc-stream dev` and the tests run it.
+    cloud = await startLocalCloud(cloudOptions);
+    const env = functionEnv(cloudOptions, cloud.names);
+    const { fetcher, sender } = cloud;
     const peaks = { fetcher: 0, sender: 0 };
-    const poll = setInterval(() => {
-      peaks.fetcher = Math.max(peaks.fetcher, peakRssOf(cloud.fetcher.pid) ?? 0);
-      peaks.sender = Math.max(peaks.sender, peakRssOf(cloud.sender.pid) ?? 0);
+    poll = setInterval(() => {
+      peaks.fetcher = Math.max(peaks.fetcher, peakRssOf(fetcher.pid) ?? 0);
+      peaks.sender = Math.max(peaks.sender, peakRssOf(sender.pid) ?? 0);
     }, 100);
     const started = performance.now();
     await cloud.pubsub.topic(cloud.names.trigger).publishMessage({
@@ -206,6 +111,7 @@ export async function runCloud(options: {
     }
     const wallMs = performance.now() - started;
     clearInterval(poll);
+    poll = undefined;
     await sleep(500);
     stats = await services.chronicleStats();
     const result = {
@@ -246,7 +152,8 @@ export async function runCloud(options: {
     }
     return { ...result, coldStarts };
   } finally {
-    await stopCloud?.().catch(() => undefined);
+    if (poll !== undefined) clearInterval(poll);
+    await cloud?.stop().catch(() => undefined);
     await services.close();
     await Promise.all([pubsub.stop(), firestore.stop()]);
     rmSync(dir, { recursive: true, force: true });
