@@ -190,7 +190,7 @@ function directSink(config: Config, logger: Logger, signal: AbortSignal): Replay
   return {
     description: `Chronicle ${importer.target}`,
     send: (message) =>
-      deliverBody(importer, parseChunkData(message.data).body, policy, {
+      deliverBody(importer, parseChunkData(message.data).payload, policy, {
         signal,
         onRetry: (info) =>
           logger.warn('Chronicle request failed; retrying', { messageId: message.messageId, ...info }),

@@ -159,7 +159,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
       fields.entries = payload.entryCount;
       fields.bytes = payload.bytes;
       try {
-        await importer.importLogs(payload.body);
+        await importer.importLogs(payload.payload);
         finish('sent');
         return;
       } catch (error) {

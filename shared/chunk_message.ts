@@ -38,7 +38,10 @@ export const PUBSUB_DEAD_LETTER_ATTRIBUTES = {
 export type DeadLetterReason = 'invalid_message' | 'permanent_error' | 'too_large';
 
 export interface ChunkPayload {
+  /** The request body as text (for splitting on 413). */
   readonly body: string;
+  /** The request body as the bytes to send: the message data itself, not re-encoded. */
+  readonly payload: Buffer;
   readonly entryCount: number;
   readonly bytes: number;
 }
@@ -46,6 +49,7 @@ export interface ChunkPayload {
 /** Validates a chunk message's data; throws ValidationError saying what is wrong. */
 export function parseChunkData(data: Buffer | string | undefined): ChunkPayload {
   const text = data === undefined ? '' : typeof data === 'string' ? data : data.toString('utf8');
+  const payload = Buffer.isBuffer(data) ? data : Buffer.from(text, 'utf8');
   if (text.trim() === '') throw new ValidationError('message data is empty');
   let parsed: unknown;
   try {
@@ -63,5 +67,5 @@ export function parseChunkData(data: Buffer | string | undefined): ChunkPayload 
     if (typeof e.logEntryTime !== 'string')
       throw new ValidationError(`inlineSource.logs[${i}].logEntryTime is missing`);
   });
-  return { body: text, entryCount: logs.length, bytes: Buffer.byteLength(text) };
+  return { body: text, payload, entryCount: logs.length, bytes: payload.length };
 }
