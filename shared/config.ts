@@ -56,6 +56,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     functions: ['fetcher'],
   },
   {
+    name: 'SECRET_MANAGER_API_ENDPOINT',
+    description:
+      'Secret Manager API endpoint URL for reading the GTI key; unset = Google\'s. For tests and private endpoints.',
+    functions: [],
+  },
+  {
     name: 'VT_API_BASE_URL',
     description: 'GTI API base URL.',
     default: 'https://www.virustotal.com/api/v3',
