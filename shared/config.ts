@@ -58,7 +58,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'SECRET_MANAGER_API_ENDPOINT',
     description:
-      'Secret Manager API endpoint URL for reading the GTI key; unset = Google\'s. For tests and private endpoints.',
+      "Secret Manager API endpoint URL for reading the GTI key; unset = Google's. For tests and private endpoints.",
     functions: [],
   },
   {

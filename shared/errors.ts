@@ -146,3 +146,21 @@ export function describeError(error: unknown): string {
 export function isRetryable(error: unknown): boolean {
   return error instanceof IocStreamError ? error.retryable : false;
 }
+
+/** gRPC status codes the Google clients (Pub/Sub, Firestore, Secret Manager) report as `code`. */
+export const GRPC = {
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/** The gRPC status code of a Google client error, or undefined. */
+export function grpcCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}

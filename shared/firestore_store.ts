@@ -15,7 +15,7 @@
 import type { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
 import { type Checkpoint, type CheckpointStore, isCheckpoint } from './checkpoint.js';
 import type { Config } from './config.js';
-import { CheckpointError, ConfigError } from './errors.js';
+import { CheckpointError, ConfigError, GRPC, grpcCode } from './errors.js';
 
 export const STATE_COLLECTION = 'ioc_stream_state';
 
@@ -62,19 +62,13 @@ interface StateDoc {
   expiresAtMs?: unknown;
 }
 
-const FAILED_PRECONDITION = 9;
-const ALREADY_EXISTS = 6;
-
-function grpcCode(error: unknown): unknown {
-  return (error as { code?: unknown }).code;
-}
-
 function wrap(error: unknown, what: string): CheckpointError {
   if (error instanceof CheckpointError) return error;
   const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
-  // gRPC 7 PERMISSION_DENIED, 5 NOT_FOUND (database missing), 16 UNAUTHENTICATED cannot heal alone.
+  // PERMISSION_DENIED, NOT_FOUND (database missing) and UNAUTHENTICATED cannot heal alone.
   const code = grpcCode(error);
-  const permanent = code === 7 || code === 5 || code === 16;
+  const permanent =
+    code === GRPC.PERMISSION_DENIED || code === GRPC.NOT_FOUND || code === GRPC.UNAUTHENTICATED;
   return new CheckpointError(`Firestore ${what} failed: ${message}`, !permanent, { cause: error });
 }
 
@@ -133,7 +127,7 @@ export function createFirestoreState(
           const result = await ref.update(fields, { lastUpdateTime: last });
           last = result.writeTime;
         } catch (error) {
-          if (grpcCode(error) === FAILED_PRECONDITION || grpcCode(error) === 5) {
+          if (grpcCode(error) === GRPC.FAILED_PRECONDITION || grpcCode(error) === GRPC.NOT_FOUND) {
             throw new CheckpointError(
               `lease on ${ref.id} was lost (another run took it over after it expired); ${what} refused`,
               false,
@@ -204,7 +198,7 @@ export function createFirestoreState(
           };
         } catch (error) {
           const code = grpcCode(error);
-          if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw error;
+          if (code !== GRPC.FAILED_PRECONDITION && code !== GRPC.ALREADY_EXISTS) throw error;
           // Someone wrote between our read and our write: they took it.
           const again = (await ref.get()).data() as StateDoc | undefined;
           return {

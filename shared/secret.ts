@@ -3,7 +3,7 @@
  * is wrapped in a Secret and registered for redaction before anything else sees it.
  */
 import type { Config } from './config.js';
-import { SecretError } from './errors.js';
+import { GRPC, grpcCode, SecretError } from './errors.js';
 import { Secret } from './redact.js';
 
 export type ApiKeyProvider = () => Promise<Secret>;
@@ -52,10 +52,14 @@ async function load(config: Config): Promise<Secret> {
     return new Secret(key);
   } catch (error) {
     if (error instanceof SecretError) throw error;
-    const code = (error as { code?: number }).code;
-    // gRPC codes: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 16 UNAUTHENTICATED are permanent.
-    const permanent = code === 5 || code === 7 || code === 16 || code === 3;
-    const hint = code === 7 ? ' (the function needs roles/secretmanager.secretAccessor on it)' : '';
+    const code = grpcCode(error);
+    const permanent =
+      code === GRPC.INVALID_ARGUMENT ||
+      code === GRPC.NOT_FOUND ||
+      code === GRPC.PERMISSION_DENIED ||
+      code === GRPC.UNAUTHENTICATED;
+    const hint =
+      code === GRPC.PERMISSION_DENIED ? ' (the function needs roles/secretmanager.secretAccessor on it)' : '';
     throw new SecretError(`Cannot read secret ${name}${hint}: ${describeGrpc(error)}`, !permanent);
   } finally {
     void client.close().catch(() => undefined);

@@ -1,5 +1,5 @@
 /** Errors of the dlq commands, with the Pub/Sub role a permission error needs. */
-import { type ErrorOptions, IocStreamError } from '../errors.js';
+import { type ErrorOptions, GRPC, grpcCode, IocStreamError } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -28,14 +28,6 @@ export class PubSubOperationError extends IocStreamError {
   }
 }
 
-export const GRPC = {
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  PERMISSION_DENIED: 7,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-};
-
 export interface PubSubResource {
   readonly kind: 'subscription' | 'topic';
   /** Full resource name. */
@@ -45,8 +37,7 @@ export interface PubSubResource {
 /** Maps a gRPC error to a PubSubOperationError that says what to do. */
 export function pubsubError(error: unknown, resource: PubSubResource, action: string): PubSubOperationError {
   if (error instanceof PubSubOperationError) return error;
-  const grpcCode = (error as { code?: unknown }).code;
-  const code = typeof grpcCode === 'number' ? grpcCode : undefined;
+  const code = grpcCode(error);
   const details = String((error as { details?: unknown }).details ?? (error as Error).message ?? error);
   const flag =
     resource.kind === 'subscription'

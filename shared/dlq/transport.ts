@@ -1,7 +1,8 @@
 /** The small Pub/Sub surface the dlq operations use (synchronous pull, ack, deadlines, publish). */
 import type { PubSub, protos, v1 } from '@google-cloud/pubsub';
+import { GRPC, grpcCode } from '../errors.js';
 import { createPublisher, createPubSubClient, type PubSubSettings } from '../pubsub.js';
-import { GRPC, type PubSubResource, pubsubError } from './errors.js';
+import { type PubSubResource, pubsubError } from './errors.js';
 import type { DlqMessage } from './message.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ function toMessage(received: protos.google.pubsub.v1.IReceivedMessage): DlqMessa
 }
 
 function isDeadlineExceeded(error: unknown): boolean {
-  return (error as { code?: unknown }).code === GRPC.DEADLINE_EXCEEDED;
+  return grpcCode(error) === GRPC.DEADLINE_EXCEEDED;
 }
 
 /**
