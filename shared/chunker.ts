@@ -16,7 +16,6 @@ export interface Chunk {
   /** notification_date of each entry, same order as ids. */
   readonly dates: readonly number[];
   readonly newestDate: number;
-  readonly trimmedCount: number;
 }
 
 /**
@@ -46,12 +45,10 @@ export function assembleChunk(
   envelope: RequestEnvelope,
 ): Chunk {
   let newest = Number.NEGATIVE_INFINITY;
-  let trimmedCount = 0;
   // Exact UTF-8 size without a pass over the body: each entry's bytes are exact, plus the commas.
   let bytes = envelope.overheadBytes + Math.max(0, entries.length - 1);
   for (const e of entries) {
     if (e.date > newest) newest = e.date;
-    if (e.trimmed.length > 0) trimmedCount += 1;
     bytes += e.bytes;
   }
   const payload = writeBody(entries, envelope, bytes);
@@ -67,7 +64,6 @@ export function assembleChunk(
     ids: entries.map((e) => e.id),
     dates: entries.map((e) => e.date),
     newestDate: newest,
-    trimmedCount,
   };
 }
 

@@ -12,8 +12,6 @@ import { ConfigError } from './errors.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { Secret } from './redact.js';
 
-export type Deployment = 'all' | 'cloud' | 'standalone' | 'dlq';
-
 export interface ConfigVariable {
   readonly name: string;
   readonly description: string;

@@ -50,7 +50,6 @@ export type LeaseResult =
 
 export interface FirestoreState {
   /** Unfenced access to a stream's checkpoint (operators, tests). */
-  checkpointStore(name: string): CheckpointStore;
   /** Takes the lease of stream `name` for `seconds`, unless someone else holds an unexpired one. */
   acquireLease(name: string, holder: string, seconds: number): Promise<LeaseResult>;
   close(): Promise<void>;
@@ -153,26 +152,6 @@ export function createFirestoreState(
   };
 
   return {
-    checkpointStore(name) {
-      return {
-        description: description(name),
-        async load() {
-          try {
-            return checkpointOf(await (await doc(name)).get(), name);
-          } catch (error) {
-            throw wrap(error, 'checkpoint read');
-          }
-        },
-        async save(mark) {
-          try {
-            await (await doc(name)).set(checkpointFields(mark, now()), { merge: true });
-          } catch (error) {
-            throw wrap(error, 'checkpoint save');
-          }
-        },
-      };
-    },
-
     async acquireLease(name, holder, seconds) {
       try {
         const ref = await doc(name);

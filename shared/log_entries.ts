@@ -85,8 +85,6 @@ export interface PreparedEntry {
   readonly bytes: number;
   /** Dotted paths removed to make it fit; empty when untouched. */
   readonly trimmed: readonly string[];
-  /** Bytes of the cleaned notification JSON (before base64). */
-  readonly rawBytes: number;
 }
 
 /** The request body around the entries: prefix + entries.join(',') + suffix. */
@@ -162,7 +160,6 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
       json: ENTRY_PREFIX + data + tail,
       // Base64 is ASCII, so only the small tail needs a UTF-8 count: no pass over the whole entry.
       bytes: ENTRY_PREFIX.length + data.length + Buffer.byteLength(tail),
-      rawBytes: raw.length,
     };
   };
 
@@ -203,7 +200,6 @@ interface Encoded {
   readonly tail: string;
   readonly json: string;
   readonly bytes: number;
-  readonly rawBytes: number;
 }
 
 type Encoder = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => Encoded;

@@ -67,4 +67,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** A logger that drops everything (for callers that were given none). */
-export const silentLogger: Logger = createLogger({ level: 'error', sink: { write: () => undefined } });

@@ -49,11 +49,3 @@ export function notificationProblem(item: unknown): string | undefined {
   }
   return undefined;
 }
-
-export function notificationId(n: Notification): string {
-  return n.context_attributes.notification_id;
-}
-
-export function notificationDate(n: Notification): number {
-  return n.context_attributes.notification_date;
-}

@@ -19,7 +19,6 @@ const config = loadConfig({
 function fakeState(result: 'free' | 'held') {
   const events: string[] = [];
   const state: FirestoreState = {
-    checkpointStore: () => ({ description: 'x', load: async () => undefined, save: async () => undefined }),
     async acquireLease(name): Promise<LeaseResult> {
       events.push(`acquire ${name}`);
       if (result === 'held') return { acquired: false, holder: 'other-run', expiresAtMs: Date.now() + 5000 };
