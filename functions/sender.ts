@@ -21,6 +21,7 @@ import {
   DEAD_LETTER_ATTRIBUTES,
   type DeadLetterReason,
   parseChunkData,
+  withoutDeadLetterAttributes,
 } from '../shared/chunk_message.js';
 import type { Config } from '../shared/config.js';
 import {
@@ -85,10 +86,10 @@ export function deadLetterAttributes(
 ): MessageAttributes {
   const a = DEAD_LETTER_ATTRIBUTES;
   return {
-    ...chunkAttributes(message),
+    ...withoutDeadLetterAttributes(message.attributes),
     [a.reason]: reason,
     [a.errorMessage]: detail.error.slice(0, MAX_ATTRIBUTE_CHARS),
-    [a.deliveryAttempt]: String(message.deliveryAttempt ?? detail.attempt),
+    [a.deliveryAttempt]: String(detail.attempt),
     [a.deadLetteredAt]: detail.time.toISOString(),
     ...(message.messageId === undefined ? {} : { [a.sourceMessageId]: message.messageId }),
     ...(detail.status === undefined ? {} : { [a.httpStatus]: String(detail.status) }),
@@ -197,21 +198,8 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
   };
 }
 
-/**
- * The message's own attributes without those of an earlier dead-lettering (a replayed message
- * carries them), so a new dead letter or a split half describes only what happened now.
- * replay_count and replayed_at stay: the replay limit depends on them.
- */
-function chunkAttributes(message: PushedMessage): MessageAttributes {
-  const attributes: MessageAttributes = {};
-  for (const [k, v] of Object.entries(message.attributes)) {
-    if (!k.startsWith('dlq_') && !k.startsWith('CloudPubSubDeadLetter')) attributes[k] = v;
-  }
-  return attributes;
-}
-
 function halfAttributes(message: PushedMessage, half: string): MessageAttributes {
-  const attributes = chunkAttributes(message);
+  const attributes = withoutDeadLetterAttributes(message.attributes);
   const count = (JSON.parse(half) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length;
   attributes[CHUNK_ATTRIBUTES.entryCount] = String(count);
   attributes[CHUNK_ATTRIBUTES.byteSize] = String(Buffer.byteLength(half));

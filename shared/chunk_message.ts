@@ -35,6 +35,29 @@ export const PUBSUB_DEAD_LETTER_ATTRIBUTES = {
   sourceTopicPublishTime: 'CloudPubSubDeadLetterSourceTopicPublishTime',
 } as const;
 
+const KEPT_ON_REDELIVERY: ReadonlySet<string> = new Set([
+  DEAD_LETTER_ATTRIBUTES.replayCount,
+  DEAD_LETTER_ATTRIBUTES.replayedAt,
+]);
+const DEAD_LETTER_KEYS: ReadonlySet<string> = new Set(
+  [...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(PUBSUB_DEAD_LETTER_ATTRIBUTES)].filter(
+    (key) => !KEPT_ON_REDELIVERY.has(key),
+  ),
+);
+
+/**
+ * A message's attributes without those of an earlier dead-lettering (a replayed message carries
+ * them), so a new dead letter or a split half describes only what happened now. replay_count and
+ * replayed_at stay: the replay limit depends on them.
+ */
+export function withoutDeadLetterAttributes(
+  attributes: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(attributes)) if (!DEAD_LETTER_KEYS.has(key)) kept[key] = value;
+  return kept;
+}
+
 export type DeadLetterReason = 'invalid_message' | 'permanent_error' | 'too_large';
 
 export interface ChunkPayload {
