@@ -175,7 +175,6 @@ resource "google_logging_metric" "chunks_dead_lettered" {
 
 locals {
   subscription_filter = {
-    trigger     = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.trigger.name}\""
     chunks      = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.chunks.name}\""
     dead_letter = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.dead_letter.name}\""
   }

@@ -243,8 +243,8 @@ variable "fetcher" {
     error_message = "fetcher.memory must be like 256Mi, 512Mi or 1Gi."
   }
   validation {
-    condition     = can(regex("^(0\\.[0-9]+|[1-8])$", var.fetcher.cpu))
-    error_message = "fetcher.cpu must be a fraction like 0.5 or a whole number 1..8."
+    condition     = can(regex("^(0\\.[0-9]+|1|2|4|6|8)$", var.fetcher.cpu))
+    error_message = "fetcher.cpu must be a fraction like 0.5 or one of 1, 2, 4, 6, 8 (what Cloud Run accepts)."
   }
   validation {
     condition     = var.fetcher.max_instances >= 1 && var.fetcher.max_instances <= 10
@@ -253,7 +253,7 @@ variable "fetcher" {
 }
 
 variable "sender" {
-  description = "Sender function. timeout_seconds: function timeout, also the chunks subscription's ack deadline (<= 540). memory / cpu: instance size. max_instances: upper bound of parallel sends to Chronicle. concurrency: requests per instance."
+  description = "Sender function. timeout_seconds: function timeout (<= 540); the chunks subscription's ack deadline is 30 s more. memory / cpu: instance size. max_instances: upper bound of parallel sends to Chronicle. concurrency: requests per instance."
   type = object({
     timeout_seconds = optional(number, 300)
     memory          = optional(string, "512Mi")
@@ -272,8 +272,8 @@ variable "sender" {
     error_message = "sender.memory must be like 256Mi, 512Mi or 1Gi."
   }
   validation {
-    condition     = can(regex("^(0\\.[0-9]+|[1-8])$", var.sender.cpu))
-    error_message = "sender.cpu must be a fraction like 0.5 or a whole number 1..8."
+    condition     = can(regex("^(0\\.[0-9]+|1|2|4|6|8)$", var.sender.cpu))
+    error_message = "sender.cpu must be a fraction like 0.5 or one of 1, 2, 4, 6, 8 (what Cloud Run accepts)."
   }
   validation {
     condition     = var.sender.max_instances >= 1 && var.sender.max_instances <= 100
@@ -282,6 +282,10 @@ variable "sender" {
   validation {
     condition     = var.sender.concurrency >= 1 && var.sender.concurrency <= 8
     error_message = "sender.concurrency must be between 1 and 8."
+  }
+  validation {
+    condition     = tonumber(var.sender.cpu) >= 1 || var.sender.concurrency == 1
+    error_message = "sender.concurrency above 1 needs sender.cpu of at least 1 (Cloud Run serves one request at a time below one CPU)."
   }
 }
 
