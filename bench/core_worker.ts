@@ -11,11 +11,13 @@
 import { parseArgs } from 'node:util';
 import { chunkEntries } from '../shared/chunker.js';
 import { JsonCleaner } from '../shared/clean_json.js';
+import { CONFIG_VARIABLES } from '../shared/config.js';
 import { splitPage } from '../shared/gti_page.js';
 import { createEntryBuilder, type PreparedEntry, requestEnvelope } from '../shared/log_entries.js';
 import { prepareItem } from '../shared/pipeline.js';
 import { generatedDataset } from '../sim/dataset.js';
 import { BENCH_SEED } from './sizes.js';
+import { CHUNK_MAX_BYTES } from './standalone.js';
 
 export interface CoreResult {
   readonly notifications: number;
@@ -49,6 +51,12 @@ export interface CoreResult {
 
 const PAGE_SIZE = 40;
 
+function defaultOf(name: string): string {
+  const value = CONFIG_VARIABLES.find((v) => v.name === name)?.default;
+  if (value === undefined) throw new Error(`${name} has no default`);
+  return value;
+}
+
 export async function measureCore(
   count: number,
   seed: number,
@@ -60,7 +68,8 @@ export async function measureCore(
   const builder = createEntryBuilder({
     fetchTime: new Date(),
     namespace: undefined,
-    useCaseName: 'ioc_stream',
+    // What sync uses by default, so the CI bench test can compare their request bytes.
+    useCaseName: defaultOf('USE_CASE_NAME'),
     chunkMaxBytes,
     forwarder: undefined,
   });
@@ -144,7 +153,7 @@ const count = Number(values.count ?? '2000');
 const result = await measureCore(
   count,
   Number(values.seed ?? BENCH_SEED),
-  Number(values['chunk-max-bytes'] ?? 3_900_000),
+  Number(values['chunk-max-bytes'] ?? CHUNK_MAX_BYTES),
   Number(values.indent ?? '0'),
 );
 process.stdout.write(`${JSON.stringify(result)}\n`);
