@@ -151,6 +151,18 @@ function installExitHandlers(): void {
   }
 }
 
+/**
+ * Kills the process group `pgid` (SIGKILL) if this process exits or is interrupted while it is
+ * still tracked; returns the function that stops tracking it (call it once the group is gone).
+ */
+export function trackProcessGroup(pgid: number): () => void {
+  installExitHandlers();
+  liveGroups.add(pgid);
+  return () => {
+    liveGroups.delete(pgid);
+  };
+}
+
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PubSub } from '@google-cloud/pubsub';
 import { createPubSubClient } from '../shared/pubsub.js';
-import { freePort, portOpen } from './emulators.js';
+import { freePort, portOpen, trackProcessGroup } from './emulators.js';
 
 export type FunctionTarget = 'fetchIocStream' | 'sendToChronicle';
 
@@ -78,7 +78,15 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
       { cwd: options.source, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    // Killed with the emulators if this process exits or is interrupted (its own group, so a
+    // terminal's Ctrl-C does not reach it).
+    const untrack = proc.pid === undefined ? () => undefined : trackProcessGroup(proc.pid);
+    exited = new Promise((resolve) =>
+      proc.once('exit', () => {
+        untrack();
+        resolve();
+      }),
+    );
     for (const stream of [proc.stdout, proc.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
@@ -105,7 +113,10 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
       }
       // A TCP probe: an HTTP request without a body makes the framework log a TypeError.
       if (await portOpen(port)) return;
-      if (Date.now() - started > 30_000) throw new Error(`${options.target} not listening on ${url}`);
+      if (Date.now() - started > 30_000) {
+        if (proc.pid !== undefined) process.kill(-proc.pid, 'SIGKILL');
+        throw new Error(`${options.target} not listening on ${url}`);
+      }
       await sleep(50);
     }
   };
@@ -260,11 +271,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const pubsub = await createPubSubClient({ projectId: options.projectId, emulatorHost: options.pubsubHost });
   try {
     const common = { source: options.source, env, ...(options.onLine ? { onLine: options.onLine } : {}) };
-    const [fetcher, sender] = await Promise.all([
+    // Both started, or the one that did is stopped with the rest (catch below).
+    const results = await Promise.allSettled([
       startFunction({ ...common, target: 'fetchIocStream' }),
       startFunction({ ...common, target: 'sendToChronicle' }),
     ]);
-    started.push(fetcher, sender);
+    for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    const [fetcher, sender] = started as [FunctionProcess, FunctionProcess];
     await createTopology(
       pubsub,
       options.projectId,
