@@ -186,6 +186,13 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     await options.saveCheckpoint(tracker.mark);
   }
   if (failure !== undefined) throw failure.error;
+  if (!stoppedEarly && tracker.mark === undefined) {
+    // A first run that found nothing keeps where it started: otherwise the next run would start
+    // from VT_DATE_FILTER again, which (relative to now) has moved on, leaving a gap.
+    const start: Checkpoint = { date: options.initialStartSeconds, ids: [] };
+    await options.saveCheckpoint(start);
+    return { stats, stoppedEarly, checkpoint: start };
+  }
   return {
     stats,
     stoppedEarly,

@@ -218,6 +218,14 @@ describe('fetch run from GTI bytes', () => {
     assert.equal(saved.at(-1)?.date, 1767225604);
   });
 
+  it('a first run that finds nothing saves where it started, so the next one does not start later', async () => {
+    const { error, delivered, saved, result } = await runOnPage([]);
+    assert.equal(error, undefined);
+    assert.deepEqual(delivered, []);
+    assert.deepEqual(saved, [{ date: 1, ids: [] }]);
+    assert.deepEqual(result?.checkpoint, { date: 1, ids: [] });
+  });
+
   it('stops at an item that is not valid JSON or not a usable notification, and never moves past it', async () => {
     for (const bad of [
       '{"type":"file","id":"f9","context_attributes":{"notification_date":1767225609}}',
