@@ -13,19 +13,3 @@ export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
-
-/** Median of each numeric field across runs (fields missing or non-numeric in a run are skipped). */
-export function medianOf<T extends object>(
-  runs: readonly T[],
-  keys: readonly (keyof T)[],
-): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key of keys) {
-    const values = runs.map((r) => r[key]).filter((v): v is T[keyof T] & number => typeof v === 'number');
-    if (values.length > 0) out[String(key)] = round(median(values), 3);
-  }
-  return out;
-}
-
-export const MB = 1e6;
-export const MiB = 2 ** 20;

@@ -16,7 +16,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const pkgDir = process.argv[2] ?? '/tmp/cdktf-mine/node_modules/@cdktf/provider-google';
+const pkgDir = process.argv[2];
+if (!pkgDir) {
+  console.error('usage: node scripts/mine-provider-schema.mjs <path to node_modules/@cdktf/provider-google>');
+  process.exit(2);
+}
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'terraform', 'schema', 'google-provider.json');
 

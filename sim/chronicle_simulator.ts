@@ -1,7 +1,7 @@
 /**
  * Loopback Chronicle (Google SecOps) `logs:import` simulator.
  *
- * Validates requests as REFERENCE.md describes (camelCase or snake_case, base64 data holding JSON,
+ * Validates requests as the logs:import API does (camelCase or snake_case, base64 data holding JSON,
  * RFC3339 times with collectionTime >= logEntryTime, labels, forwarder matching the path), enforces the
  * 4 MB request limit while reading, answers google.rpc-shaped errors, and records what was accepted.
  */

@@ -1,7 +1,7 @@
 /**
  * Loopback GTI / VirusTotal `GET /api/v3/ioc_stream` simulator over a Dataset.
  *
- * Speaks the wire format in REFERENCE.md: filter terms, order date+|date-, limit 1..40, opaque cursor,
+ * Speaks GTI's wire format: filter terms, order date+|date-, limit 1..40, opaque cursor,
  * descriptors_only, VT-shaped errors. Pages are streamed out item by item (each item serialised once).
  */
 import { once } from 'node:events';
