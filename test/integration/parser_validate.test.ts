@@ -14,7 +14,7 @@ import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.j
 import { type ParserApiFake, startParserApiFake } from '../helpers/parser_api_fake.js';
 
 const DIR = fileURLToPath(new URL('../../../custom_parser/', import.meta.url));
-const TOKEN = 'ya29.fake-token-that-must-never-be-printed';
+const TOKEN = 'fake-token-that-must-never-be-printed';
 const CUSTOMER = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
 
 interface Captured {

@@ -19,7 +19,7 @@ import { startSecretManagerFake } from '../helpers/secret_manager_fake.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const API_KEY = 'gti-key-7f3c9a1e5b2d4c6f8a0b';
-const TOKEN = 'ya29.fake-access-token-4b1d9e';
+const TOKEN = 'fake-access-token-4b1d9e';
 const CUSTOMER = '01234567-89ab-4cde-8f01-23456789abcd';
 
 interface RunResult {

@@ -24,7 +24,7 @@ describe('GCE metadata fake', () => {
   let fake: MetadataFake;
   before(async () => {
     fake = await startMetadataFake({
-      token: 'ya29.meta-token',
+      token: 'fake-meta-token',
       projectId: 'proj-42',
       email: 'sa@proj-42.iam.gserviceaccount.com',
     });
@@ -45,10 +45,10 @@ describe('GCE metadata fake', () => {
       timeout: 30_000,
     });
     const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, string>;
-    assert.equal(out.token, 'ya29.meta-token');
+    assert.equal(out.token, 'fake-meta-token');
     assert.equal(out.projectId, 'proj-42');
     assert.equal(out.email, 'sa@proj-42.iam.gserviceaccount.com');
-    assert.equal(out.authorization, 'Bearer ya29.meta-token');
+    assert.equal(out.authorization, 'Bearer fake-meta-token');
     assert.ok(fake.tokenRequests >= 1);
   });
 
@@ -61,7 +61,7 @@ describe('GCE metadata fake', () => {
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('metadata-flavor'), 'Google');
     assert.deepEqual(await ok.json(), {
-      access_token: 'ya29.meta-token',
+      access_token: 'fake-meta-token',
       expires_in: 3599,
       token_type: 'Bearer',
     });
