@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleChunk } from '../shared/chunker.js';
-import { gtiDate } from '../shared/gti_client.js';
-import { createEntryBuilder, requestEnvelope } from '../shared/log_entries.js';
-import { triggerData } from '../shared/trigger_message.js';
+import { triggerData } from '../shared/cloud/trigger_message.js';
+import { gtiDate } from '../shared/gti/client.js';
+import { assembleChunk } from '../shared/pipeline/chunker.js';
+import { createEntryBuilder, requestEnvelope } from '../shared/pipeline/log_entries.js';
 import { DEFAULT_START_SECONDS, generatedDataset } from '../sim/dataset.js';
 import { missingEmulatorParts, startFirestoreEmulator, startPubsubEmulator } from '../sim/emulators.js';
 import { functionEnv, type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../sim/local_cloud.js';

@@ -9,12 +9,12 @@
  * Prints one JSON object (CoreResult) on stdout.
  */
 import { parseArgs } from 'node:util';
-import { chunkEntries } from '../shared/chunker.js';
-import { JsonCleaner } from '../shared/clean_json.js';
-import { CONFIG_VARIABLES } from '../shared/config.js';
-import { splitPage } from '../shared/gti_page.js';
-import { createEntryBuilder, type PreparedEntry, requestEnvelope } from '../shared/log_entries.js';
-import { prepareItem } from '../shared/pipeline.js';
+import { CONFIG_VARIABLES } from '../shared/core/config.js';
+import { JsonCleaner } from '../shared/gti/clean_json.js';
+import { splitPage } from '../shared/gti/page.js';
+import { chunkEntries } from '../shared/pipeline/chunker.js';
+import { prepareItem } from '../shared/pipeline/fetch_run.js';
+import { createEntryBuilder, type PreparedEntry, requestEnvelope } from '../shared/pipeline/log_entries.js';
 import { generatedDataset } from '../sim/dataset.js';
 import { BENCH_SEED } from './sizes.js';
 import { CHUNK_MAX_BYTES } from './standalone.js';

@@ -5,8 +5,7 @@
  *   node dist/bench/report.js bench/results/10k.json bench/results/100k.json
  */
 import { readFileSync } from 'node:fs';
-import type { BenchResults } from './run.js';
-import type { TargetResult } from './targets.js';
+import type { BenchResults, TargetResult } from './results.js';
 
 export function mergedTable(files: readonly { name: string; results: BenchResults }[]): string {
   const order: string[] = [];

@@ -14,15 +14,16 @@ import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type CloudResult, cloudSkipReason, runCloud } from './cloud.js';
+import { cloudSkipReason, runCloud } from './cloud.js';
 import type { CoreResult } from './core_worker.js';
 import { loadAverage, machineInfo } from './machine.js';
-import { type PagingResult, runPagingCheck } from './paging.js';
+import { runPagingCheck } from './paging.js';
 import { distPath, REPO_ROOT, runMeasured } from './processes.js';
+import type { BenchResults, ConcurrencyResult, CoreMedian, StandaloneMedian } from './results.js';
 import { BENCH_SEED, parseSize, sizeLabel } from './sizes.js';
 import { runStandalone, type StandaloneResult } from './standalone.js';
 import { median, round } from './stats.js';
-import { evaluateTargets, type TargetResult, targetTable } from './targets.js';
+import { evaluateTargets, targetTable } from './targets.js';
 
 export const SECTIONS = ['core', 'standalone', 'concurrency', 'paging', 'cloud', 'package'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -33,52 +34,6 @@ export interface BenchOptions {
   readonly latencyMs: number;
   readonly skip: ReadonlySet<Section>;
   readonly log: (line: string) => void;
-}
-
-export interface BenchResults {
-  readonly version: 1;
-  readonly startedAt: string;
-  readonly durationMs: number;
-  readonly machine: ReturnType<typeof machineInfo> & { loadAverageEnd: readonly number[] };
-  readonly options: { size: string; count: number; runs: number; latencyMs: number; skipped: string[] };
-  readonly core?: {
-    runs: CoreResult[];
-    median: CoreMedian;
-    /** The same on bodies indented by INDENT spaces (the VT API documentation's examples are indented). */
-    indentedRuns: CoreResult[];
-    indented: CoreMedian;
-  };
-  readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
-  readonly scaling?: { small: StandaloneMedian; large: StandaloneResult; ratio: number };
-  readonly concurrency?: ConcurrencyResult[];
-  readonly paging?: PagingResult;
-  readonly cloud?: CloudResult | { skipped: string };
-  readonly archive?: { path: string; bytes: number } | { skipped: string };
-  readonly targets: readonly TargetResult[];
-}
-
-export interface ConcurrencyResult {
-  readonly chronicleLatencyMs: number;
-  readonly c1: StandaloneResult;
-  readonly c4: StandaloneResult;
-  /** wall(concurrency 1) / wall(concurrency 4), same run. */
-  readonly speedup: number;
-}
-
-export interface StandaloneMedian {
-  readonly count: number;
-  readonly runs: number;
-  readonly wallMs: number;
-  readonly cpuMs: number;
-  readonly gtiCpuMs: number;
-  readonly chronicleCpuMs: number;
-  readonly peakRssMB: number;
-  readonly processingMs: number;
-  readonly processingShare: number;
-  readonly cpuShare: number;
-  readonly chunkFill: number;
-  readonly chronicleRequests: number;
-  readonly deliveredMBps: number;
 }
 
 function summarise(runs: readonly StandaloneResult[]): StandaloneMedian {
@@ -116,19 +71,6 @@ export function assertComplete(run: StandaloneResult): void {
 
 /** Spaces per level in the indented core variant. */
 const INDENT = 4;
-
-export interface CoreMedian {
-  mbPerSecond: number;
-  notificationsPerSecond: number;
-  stringifyOnlyMBps: number;
-  parseOnlyMBps: number;
-  /** Median of core MB/s ÷ stringify-only MB/s per run: less sensitive to the machine and its load. */
-  relativeToStringify: number;
-  /** Median of core MB/s ÷ parse-only MB/s per run. */
-  relativeToParse: number;
-  /** Items left to the object path, summed over the runs. */
-  objectPath: number;
-}
 
 function coreMedian(runs: readonly CoreResult[]): CoreMedian {
   return {

@@ -2,14 +2,7 @@
  * The performance targets of issue 7, evaluated against one bench run. A target the run did not
  * measure (section skipped, size too small) is reported as not evaluated (`pass: undefined`).
  */
-import type { BenchResults } from './run.js';
-
-export interface TargetResult {
-  readonly id: string;
-  readonly target: string;
-  readonly measured: string;
-  readonly pass: boolean | undefined;
-}
+import type { BenchResults, TargetResult } from './results.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

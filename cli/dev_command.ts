@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gtiDate } from '../shared/gti_client.js';
-import { triggerData } from '../shared/trigger_message.js';
+import { triggerData } from '../shared/cloud/trigger_message.js';
+import { gtiDate } from '../shared/gti/client.js';
 import type { CliCommand } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
 

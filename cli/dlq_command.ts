@@ -1,14 +1,14 @@
 /**
  * `ioc-stream dlq list|replay|purge`: inspect, replay and purge the chunks waiting on the
- * dead-letter subscription. The logic lives in shared/dlq.ts; this module parses options, wires
+ * dead-letter subscription. The logic lives in shared/cloud/dlq.ts; this module parses options, wires
  * the Pub/Sub transport (and, for `replay --direct`, the same Chronicle client and error handling as
  * the sender), shows progress on stderr and prints the result on stdout.
  */
 import { parseArgs } from 'node:util';
-import { chronicleTarget, createChronicleClient } from '../shared/chronicle_client.js';
-import { parseChunkData } from '../shared/chunk_message.js';
-import { type Config, requireSettings } from '../shared/config.js';
-import { deliverBody } from '../shared/delivery.js';
+import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
+import { chronicleTarget, createChronicleClient } from '../shared/chronicle/client.js';
+import { deliverBody } from '../shared/chronicle/delivery.js';
+import { parseChunkData } from '../shared/cloud/chunk_message.js';
 import {
   createPubSubTransport,
   type DlqSummary,
@@ -25,13 +25,13 @@ import {
   replayDeadLetters,
   topicName,
   topicSink,
-} from '../shared/dlq.js';
-import { ConfigError, describeError } from '../shared/errors.js';
-import { createAccessTokenProvider } from '../shared/google_auth.js';
-import { createLogger, type Logger } from '../shared/logger.js';
-import { pubSubSettings } from '../shared/pubsub.js';
-import { redact } from '../shared/redact.js';
-import { retryPolicy } from '../shared/retry_config.js';
+} from '../shared/cloud/dlq.js';
+import { pubSubSettings } from '../shared/cloud/pubsub.js';
+import { type Config, requireSettings } from '../shared/core/config.js';
+import { ConfigError, describeError } from '../shared/core/errors.js';
+import { createLogger, type Logger } from '../shared/core/logger.js';
+import { redact } from '../shared/core/redact.js';
+import { retryPolicy } from '../shared/core/retry_config.js';
 import type { CliCommand, CliContext } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
 import { createProgressBar } from './progress_bar.js';

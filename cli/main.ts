@@ -4,8 +4,8 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, describeError } from '../shared/errors.js';
-import { redact } from '../shared/redact.js';
+import { ConfigError, describeError } from '../shared/core/errors.js';
+import { redact } from '../shared/core/redact.js';
 import type { CliCommand, CliContext } from './context.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {

@@ -1,5 +1,5 @@
 /** What every command shares on its command line: `--config FILE` and `--help`. */
-import { type Config, loadConfig } from '../shared/config.js';
+import { type Config, loadConfig } from '../shared/core/config.js';
 
 export const COMMON_OPTIONS = {
   config: { type: 'string' },

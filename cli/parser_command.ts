@@ -5,10 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chronicleTarget } from '../shared/chronicle_client.js';
-import { type Config, requireSettings } from '../shared/config.js';
-import { ConfigError, describeError } from '../shared/errors.js';
-import { createAccessTokenProvider } from '../shared/google_auth.js';
+import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
+import { chronicleTarget } from '../shared/chronicle/client.js';
 import {
   buildRunParserRequest,
   callRunParser,
@@ -16,8 +14,10 @@ import {
   loadParserSuite,
   parseRunParserResponse,
   runParserUrl,
-} from '../shared/parser_validation.js';
-import { redact } from '../shared/redact.js';
+} from '../shared/chronicle/parser_validation.js';
+import { type Config, requireSettings } from '../shared/core/config.js';
+import { ConfigError, describeError } from '../shared/core/errors.js';
+import { redact } from '../shared/core/redact.js';
 import type { CliCommand } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
 

@@ -2,7 +2,7 @@
  * Progress on stderr for long runs: a line rewritten in place on a terminal, a log line every
  * few seconds otherwise. Shows pages, notifications, chunks, rate and an ETA when GTI gives a count.
  */
-import type { RunStats } from '../shared/pipeline.js';
+import type { RunStats } from '../shared/pipeline/fetch_run.js';
 
 export interface Progress {
   update(stats: Readonly<RunStats>): void;

@@ -4,17 +4,17 @@
  * local sink under OUTPUT_DIR. It says which at startup.
  */
 import { parseArgs } from 'node:util';
-import { FileCheckpointStore } from '../shared/checkpoint.js';
-import { chronicleTarget, createChronicleClient, type LogImporter } from '../shared/chronicle_client.js';
-import { type Config, requireSettings } from '../shared/config.js';
-import { createAccessTokenProvider } from '../shared/google_auth.js';
-import { createGtiClient } from '../shared/gti_client.js';
-import { createLocalSink } from '../shared/local_sink.js';
-import { createLogger, type Logger } from '../shared/logger.js';
-import { Secret } from '../shared/redact.js';
-import { retryPolicy } from '../shared/retry_config.js';
-import { createApiKeyProvider } from '../shared/secret.js';
-import { runSync } from '../shared/sync.js';
+import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
+import { chronicleTarget, createChronicleClient, type LogImporter } from '../shared/chronicle/client.js';
+import { createLocalSink } from '../shared/chronicle/local_sink.js';
+import { type Config, requireSettings } from '../shared/core/config.js';
+import { createLogger, type Logger } from '../shared/core/logger.js';
+import { Secret } from '../shared/core/redact.js';
+import { retryPolicy } from '../shared/core/retry_config.js';
+import { createApiKeyProvider } from '../shared/gti/api_key.js';
+import { createGtiClient } from '../shared/gti/client.js';
+import { FileCheckpointStore } from '../shared/pipeline/checkpoint.js';
+import { runSync } from '../shared/pipeline/sync.js';
 import type { CliCommand, CliContext } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
 import { createProgress } from './progress.js';

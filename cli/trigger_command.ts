@@ -3,9 +3,9 @@
  * emulator's when PUBSUB_EMULATOR_HOST is set, e.g. the one `ioc-stream dev` prints).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../shared/errors.js';
-import { createPublisher, pubSubSettings } from '../shared/pubsub.js';
-import { parseTriggerData, triggerData } from '../shared/trigger_message.js';
+import { createPublisher, pubSubSettings } from '../shared/cloud/pubsub.js';
+import { parseTriggerData, triggerData } from '../shared/cloud/trigger_message.js';
+import { ConfigError } from '../shared/core/errors.js';
 import type { CliCommand } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
 

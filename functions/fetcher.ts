@@ -13,17 +13,17 @@
  * only covers published chunks.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { CHUNK_ATTRIBUTES } from '../shared/chunk_message.js';
-import type { Chunk } from '../shared/chunker.js';
-import type { Config } from '../shared/config.js';
-import { describeError, isRetryable } from '../shared/errors.js';
-import type { FirestoreState, HeldLease } from '../shared/firestore_store.js';
-import type { GtiClient } from '../shared/gti_client.js';
-import { configuredForwarder, createEntryBuilder, requestEnvelope } from '../shared/log_entries.js';
-import type { Logger } from '../shared/logger.js';
-import { runFetch } from '../shared/pipeline.js';
-import type { MessageAttributes, Publisher } from '../shared/pubsub.js';
-import { parseTriggerData, type TriggerOverrides, triggerData } from '../shared/trigger_message.js';
+import { CHUNK_ATTRIBUTES } from '../shared/cloud/chunk_message.js';
+import type { FirestoreState, HeldLease } from '../shared/cloud/firestore_state.js';
+import type { MessageAttributes, Publisher } from '../shared/cloud/pubsub.js';
+import { parseTriggerData, type TriggerOverrides, triggerData } from '../shared/cloud/trigger_message.js';
+import type { Config } from '../shared/core/config.js';
+import { describeError, isRetryable } from '../shared/core/errors.js';
+import type { Logger } from '../shared/core/logger.js';
+import type { GtiClient } from '../shared/gti/client.js';
+import type { Chunk } from '../shared/pipeline/chunker.js';
+import { runFetch } from '../shared/pipeline/fetch_run.js';
+import { configuredForwarder, createEntryBuilder, requestEnvelope } from '../shared/pipeline/log_entries.js';
 import { pushedMessage } from './pubsub_event.js';
 
 export type FetchOutcome = 'ok' | 'continued' | 'lease_held' | 'failed';

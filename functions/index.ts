@@ -7,14 +7,14 @@
  *   npx functions-framework --target=sendToChronicle --signature-type=cloudevent
  */
 import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
-import { chronicleTarget, createChronicleClient } from '../shared/chronicle_client.js';
-import { ConfigError, describeError } from '../shared/errors.js';
-import { createFirestoreState, firestoreSettings } from '../shared/firestore_store.js';
-import { createAccessTokenProvider } from '../shared/google_auth.js';
-import { createGtiClient } from '../shared/gti_client.js';
-import { createPublisher, pubSubSettings } from '../shared/pubsub.js';
-import { retryPolicy } from '../shared/retry_config.js';
-import { createApiKeyProvider } from '../shared/secret.js';
+import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
+import { chronicleTarget, createChronicleClient } from '../shared/chronicle/client.js';
+import { createFirestoreState, firestoreSettings } from '../shared/cloud/firestore_state.js';
+import { createPublisher, pubSubSettings } from '../shared/cloud/pubsub.js';
+import { ConfigError, describeError } from '../shared/core/errors.js';
+import { retryPolicy } from '../shared/core/retry_config.js';
+import { createApiKeyProvider } from '../shared/gti/api_key.js';
+import { createGtiClient } from '../shared/gti/client.js';
 import { createFetchHandler } from './fetcher.js';
 import { functionLogger, instanceConfig } from './runtime.js';
 import { createSendHandler } from './sender.js';

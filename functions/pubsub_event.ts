@@ -4,7 +4,7 @@
  * drops `deliveryAttempt`); a push whose message has no data is left as the raw push body
  * `{message, subscription, deliveryAttempt?}`. Both shapes are accepted here.
  */
-import { decodeMessageData, type MessageAttributes } from '../shared/pubsub.js';
+import { decodeMessageData, type MessageAttributes } from '../shared/cloud/pubsub.js';
 
 export interface PushedMessage {
   readonly data: Buffer;

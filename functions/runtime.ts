@@ -2,8 +2,8 @@
  * Per-instance state of a function: configuration loaded once on the first invocation (never at
  * import), and the JSON logger Cloud Logging reads from stdout.
  */
-import { type Config, loadConfig, requireSettings } from '../shared/config.js';
-import { createLogger, type Logger } from '../shared/logger.js';
+import { type Config, loadConfig, requireSettings } from '../shared/core/config.js';
+import { createLogger, type Logger } from '../shared/core/logger.js';
 
 export type FunctionUse = 'cloud-fetcher' | 'cloud-sender';
 

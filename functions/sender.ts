@@ -14,16 +14,17 @@
  * back: at worst a half is published twice (a duplicate), never lost.
  */
 
-import type { LogImporter } from '../shared/chronicle_client.js';
-import { splitRequestBody } from '../shared/chronicle_client.js';
+import type { LogImporter } from '../shared/chronicle/client.js';
+import { splitRequestBody } from '../shared/chronicle/client.js';
 import {
   CHUNK_ATTRIBUTES,
   DEAD_LETTER_ATTRIBUTES,
   type DeadLetterReason,
   parseChunkData,
   withoutDeadLetterAttributes,
-} from '../shared/chunk_message.js';
-import type { Config } from '../shared/config.js';
+} from '../shared/cloud/chunk_message.js';
+import type { MessageAttributes, Publisher } from '../shared/cloud/pubsub.js';
+import type { Config } from '../shared/core/config.js';
 import {
   ChronicleError,
   ChroniclePermanentError,
@@ -31,9 +32,8 @@ import {
   ChronicleTooLargeError,
   describeError,
   ValidationError,
-} from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
-import type { MessageAttributes, Publisher } from '../shared/pubsub.js';
+} from '../shared/core/errors.js';
+import type { Logger } from '../shared/core/logger.js';
 import { type PushedMessage, pushedMessage } from './pubsub_event.js';
 
 export type ChunkOutcome = 'sent' | 'split' | 'dead_lettered' | 'retry';

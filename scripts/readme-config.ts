@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CONFIG_VARIABLES } from '../shared/config.js';
+import { CONFIG_VARIABLES } from '../shared/core/config.js';
 
 export const BEGIN = '<!-- config:begin -->';
 export const END = '<!-- config:end -->';

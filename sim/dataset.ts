@@ -6,7 +6,8 @@
  * cheap PRNG varies the values. Same (seed, index) gives byte-identical JSON.
  */
 import { createHash } from 'node:crypto';
-import type { JsonObject, JsonValue, Notification, NotificationSource } from '../shared/notification.js';
+import type { JsonObject, JsonValue } from '../shared/core/json.js';
+import type { Notification, NotificationSource } from '../shared/gti/notification.js';
 
 export interface Dataset {
   readonly size: number;

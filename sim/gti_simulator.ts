@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Notification } from '../shared/notification.js';
+import type { Notification } from '../shared/gti/notification.js';
 import type { Dataset } from './dataset.js';
 import { sendJson } from './http_util.js';
 

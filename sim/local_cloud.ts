@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PubSub } from '@google-cloud/pubsub';
-import { createPubSubClient } from '../shared/pubsub.js';
+import { createPubSubClient } from '../shared/cloud/pubsub.js';
 import { freePort, portOpen, trackProcessGroup } from './emulators.js';
 
 export type FunctionTarget = 'fetchIocStream' | 'sendToChronicle';

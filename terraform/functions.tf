@@ -7,7 +7,7 @@
 # Pub/Sub push from the same project or VPC-SC perimeter counts as internal traffic), no
 # allUsers/allAuthenticatedUsers binding, the push identity holds roles/run.invoker on each.
 #
-# Environment: exactly the variables of shared/config.ts CONFIG_VARIABLES whose `functions` list
+# Environment: exactly the variables of shared/core/config.ts CONFIG_VARIABLES whose `functions` list
 # names the function (a unit test cross-checks the keys). "" means "use the code's default".
 
 resource "google_storage_bucket" "source" {

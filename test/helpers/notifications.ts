@@ -1,5 +1,5 @@
 /** Small factories for notifications used by unit tests. */
-import type { Notification } from '../../shared/notification.js';
+import type { Notification } from '../../shared/gti/notification.js';
 
 export function fileNotification(
   id: string,

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type BenchResults, runBench } from '../../bench/run.js';
+import type { BenchResults } from '../../bench/results.js';
+import { runBench } from '../../bench/run.js';
 import { BENCH_SEED } from '../../bench/sizes.js';
 import { runStandalone } from '../../bench/standalone.js';
 import { targetTable } from '../../bench/targets.js';

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { GtiApiError } from '../../shared/errors.js';
-import { createGtiClient } from '../../shared/gti_client.js';
-import { Secret } from '../../shared/redact.js';
+import { GtiApiError } from '../../shared/core/errors.js';
+import { Secret } from '../../shared/core/redact.js';
+import { createGtiClient } from '../../shared/gti/client.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { FileCheckpointStore } from '../../shared/checkpoint.js';
+import { FileCheckpointStore } from '../../shared/pipeline/checkpoint.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
 import { type Dataset, demoDataset, generatedDataset } from '../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '@google-cloud/pubsub';
-import { gtiDate } from '../../../shared/gti_client.js';
-import { type TriggerOverrides, triggerData } from '../../../shared/trigger_message.js';
+import { type TriggerOverrides, triggerData } from '../../../shared/cloud/trigger_message.js';
+import { gtiDate } from '../../../shared/gti/client.js';
 import {
   type ChronicleSimulator,
   type ChronicleSimulatorOptions,

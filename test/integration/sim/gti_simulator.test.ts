@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Notification } from '../../../shared/notification.js';
+import type { Notification } from '../../../shared/gti/notification.js';
 import { generatedDataset } from '../../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../../sim/gti_simulator.js';
 

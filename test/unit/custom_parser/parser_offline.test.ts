@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cleanObject } from '../../../shared/clean.js';
-import { toSnakeCase } from '../../../shared/parser_validation.js';
+import { toSnakeCase } from '../../../shared/chronicle/parser_validation.js';
+import { cleanObject } from '../../../shared/gti/clean.js';
 import {
   type CbnStatement,
   CONVERT_TYPES,

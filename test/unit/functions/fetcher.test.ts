@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createFetchHandler } from '../../../functions/fetcher.js';
-import type { Checkpoint } from '../../../shared/checkpoint.js';
-import { loadConfig } from '../../../shared/config.js';
-import { GtiApiError } from '../../../shared/errors.js';
-import type { FirestoreState, LeaseResult } from '../../../shared/firestore_store.js';
-import type { GtiClient } from '../../../shared/gti_client.js';
-import { createLogger } from '../../../shared/logger.js';
-import type { Publisher } from '../../../shared/pubsub.js';
+import type { FirestoreState, LeaseResult } from '../../../shared/cloud/firestore_state.js';
+import type { Publisher } from '../../../shared/cloud/pubsub.js';
+import { loadConfig } from '../../../shared/core/config.js';
+import { GtiApiError } from '../../../shared/core/errors.js';
+import { createLogger } from '../../../shared/core/logger.js';
+import type { GtiClient } from '../../../shared/gti/client.js';
+import type { Checkpoint } from '../../../shared/pipeline/checkpoint.js';
 
 const config = loadConfig({
   GCP_PROJECT_ID: 'unit-project',

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSendHandler } from '../../../functions/sender.js';
-import type { LogImporter } from '../../../shared/chronicle_client.js';
-import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/chunk_message.js';
-import { loadConfig } from '../../../shared/config.js';
+import type { LogImporter } from '../../../shared/chronicle/client.js';
+import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/cloud/chunk_message.js';
+import type { Publisher } from '../../../shared/cloud/pubsub.js';
+import { loadConfig } from '../../../shared/core/config.js';
 import {
   type ChronicleError,
   ChroniclePermanentError,
   ChronicleRetryableError,
   ChronicleTooLargeError,
-} from '../../../shared/errors.js';
-import { createLogger } from '../../../shared/logger.js';
-import type { Publisher } from '../../../shared/pubsub.js';
+} from '../../../shared/core/errors.js';
+import { createLogger } from '../../../shared/core/logger.js';
 
 const config = loadConfig({
   GCP_PROJECT_ID: 'unit-project',

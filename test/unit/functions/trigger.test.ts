@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkpointName, stopAfterMs } from '../../../functions/fetcher.js';
 import { pushedMessage } from '../../../functions/pubsub_event.js';
-import { ValidationError } from '../../../shared/errors.js';
-import { parseTriggerData, triggerData } from '../../../shared/trigger_message.js';
+import { parseTriggerData, triggerData } from '../../../shared/cloud/trigger_message.js';
+import { ValidationError } from '../../../shared/core/errors.js';
 
 describe('trigger message', () => {
   it('accepts empty, {} and the scheduler body', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { Notification } from '../../../shared/notification.js';
+import type { Notification } from '../../../shared/gti/notification.js';
 import { arrayDataset, demoDataset, generatedDataset, makeNotification } from '../../../sim/dataset.js';
 
 const bytesOf = (n: Notification): number => Buffer.byteLength(JSON.stringify(n));

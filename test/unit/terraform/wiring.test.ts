@@ -1,11 +1,11 @@
 /**
  * Wiring assertions on the parsed terraform module: least-privilege grants per identity, the
  * Pub/Sub service agent's dead-letter grants, internal-only functions, push endpoints, the
- * scheduler target, and function environments that match shared/config.ts CONFIG_VARIABLES.
+ * scheduler target, and function environments that match shared/core/config.ts CONFIG_VARIABLES.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CONFIG_VARIABLES } from '../../../shared/config.js';
+import { CONFIG_VARIABLES } from '../../../shared/core/config.js';
 import {
   type Block,
   type Body,

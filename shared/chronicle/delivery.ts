@@ -1,0 +1,64 @@
+/**
+ * In-process delivery of one request body to Chronicle, with the error handling every in-process
+ * caller shares (standalone sync, `dlq replay --direct`): retryable errors are retried with backoff
+ * honouring Retry-After; 413 splits the body in two and sends both halves; permanent errors throw.
+ */
+
+import { ChronicleError, ChroniclePermanentError, ChronicleTooLargeError } from '../core/errors.js';
+import { type RetryPolicy, withRetry } from '../core/retry.js';
+import { type LogImporter, splitRequestBody } from './client.js';
+
+export interface DeliveryHooks {
+  onRetry?: (info: { attempt: number; delayMs: number; status: number | undefined }) => void;
+  onSplit?: (info: { entries: number }) => void;
+  /** Counts requests actually made (for stats). */
+  onRequest?: () => void;
+  signal?: AbortSignal;
+}
+
+export async function deliverBody(
+  importer: LogImporter,
+  body: string | Buffer,
+  policy: RetryPolicy,
+  hooks: DeliveryHooks = {},
+): Promise<void> {
+  try {
+    await withRetry(
+      async () => {
+        hooks.onRequest?.();
+        await importer.importLogs(body);
+      },
+      policy,
+      (error) =>
+        error instanceof ChronicleError
+          ? { retryable: error.retryable, retryAfterMs: error.retryAfterMs }
+          : { retryable: false },
+      {
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onRetry: ({ attempt, delayMs, error }) =>
+          hooks.onRetry?.({
+            attempt,
+            delayMs,
+            status: error instanceof ChronicleError ? error.status : undefined,
+          }),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ChronicleTooLargeError)) throw error;
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    const halves = splitRequestBody(text);
+    if (halves === undefined) {
+      throw new ChroniclePermanentError(
+        `${error.message} (a single entry is too large; lower CHUNK_MAX_BYTES)`,
+        {
+          status: 413,
+        },
+      );
+    }
+    hooks.onSplit?.({
+      entries: (JSON.parse(text) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length,
+    });
+    await deliverBody(importer, halves[0], policy, hooks);
+    await deliverBody(importer, halves[1], policy, hooks);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Pub/Sub publishing for the cloud functions and the CLI. The client is imported and created on
+ * first use and memoised; `publish` resolves only when Pub/Sub has acknowledged the message (it
+ * owns the message from then on). PUBSUB_EMULATOR_HOST (config.pubsub.emulatorHost) points the
+ * library at the emulator, exactly as the library itself would from the environment.
+ */
+import type { PubSub, Topic } from '@google-cloud/pubsub';
+import type { Config } from '../core/config.js';
+import { ConfigError, IocStreamError } from '../core/errors.js';
+
+export type MessageAttributes = Record<string, string>;
+
+export interface Publisher {
+  /** Publishes to a topic id of GCP_PROJECT_ID; resolves with the message id once acknowledged. */
+  publish(topicId: string, data: Buffer, attributes?: MessageAttributes): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Publishing failed: the message may or may not exist; the caller retries (duplicates, never loss). */
+export class PublishError extends IocStreamError {
+  override name = 'PublishError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('PUBLISH_FAILED', message, true, options);
+  }
+}
+
+export interface PubSubSettings {
+  readonly projectId: string;
+  /** host:port of the emulator, or undefined for the real service. */
+  readonly emulatorHost: string | undefined;
+}
+
+export function pubSubSettings(config: Config): PubSubSettings {
+  if (config.gcpProjectId === undefined) throw new ConfigError(['GCP_PROJECT_ID: required for Pub/Sub']);
+  return { projectId: config.gcpProjectId, emulatorHost: config.pubsub.emulatorHost };
+}
+
+/** Creates the library client (lazily imported so nothing loads it before it is needed). */
+export async function createPubSubClient(settings: PubSubSettings): Promise<PubSub> {
+  const { PubSub } = await import('@google-cloud/pubsub');
+  return new PubSub({
+    projectId: settings.projectId,
+    ...(settings.emulatorHost === undefined
+      ? {}
+      : { apiEndpoint: settings.emulatorHost, emulatorMode: true }),
+  });
+}
+
+export function createPublisher(settings: PubSubSettings): Publisher {
+  let client: Promise<PubSub> | undefined;
+  const topics = new Map<string, Topic>();
+  const topic = async (id: string): Promise<Topic> => {
+    client ??= createPubSubClient(settings);
+    const pubsub = await client;
+    let t = topics.get(id);
+    if (t === undefined) {
+      // Small batches: a chunk is up to 4 MB and the caller awaits each acknowledgement anyway.
+      t = pubsub.topic(id, { batching: { maxMessages: 10, maxMilliseconds: 5 } });
+      topics.set(id, t);
+    }
+    return t;
+  };
+  return {
+    async publish(topicId, data, attributes = {}) {
+      const t = await topic(topicId);
+      try {
+        return await t.publishMessage({ data, attributes });
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        throw new PublishError(`Publishing to topic ${topicId} failed: ${message}`, { cause: error });
+      }
+    },
+    async close() {
+      if (client === undefined) return;
+      const pubsub = await client;
+      client = undefined;
+      topics.clear();
+      await pubsub.close();
+    },
+  };
+}
+
+/** Reads a Pub/Sub message's data, given as base64 (push / CloudEvent), a Buffer or absent. */
+export function decodeMessageData(data: unknown): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'base64');
+  if (Buffer.isBuffer(data)) return data;
+  return Buffer.alloc(0);
+}

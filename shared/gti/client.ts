@@ -1,0 +1,197 @@
+/**
+ * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
+ * holds the whole result set; the next page is requested while the caller works on the current
+ * one (at most one request in flight per cursor). Retries 429/5xx/network errors with backoff and
+ * jitter, honouring Retry-After; 400/401/403/404 fail at once with the API's error code. Errors
+ * never carry the API key or the request headers. Each response body is kept as bytes and read
+ * into cleaned items as it arrives (gti_page.ts): no notification is ever parsed into objects
+ * unless the byte cleaner leaves it to the object path.
+ */
+import type { Got } from 'got';
+import { GtiApiError } from '../core/errors.js';
+import { createHttpClient, describeErrorBody } from '../core/http.js';
+import type { Secret } from '../core/redact.js';
+import { redact } from '../core/redact.js';
+import { parseRetryAfter, type RetryPolicy, withRetry } from '../core/retry.js';
+import { JsonCleaner } from './clean_json.js';
+import { type SplitPage, splitPage } from './page.js';
+import type { PageItem } from './page_item.js';
+
+export interface GtiClientOptions {
+  readonly baseUrl: string;
+  readonly apiKey: () => Promise<Secret>;
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly onRetry?: (info: {
+    attempt: number;
+    delayMs: number;
+    status: number | undefined;
+    code: string | undefined;
+  }) => void;
+}
+
+export interface IocStreamQuery {
+  /** Filter terms, space separated (the date term included by the caller). */
+  readonly filter: string;
+  readonly order: 'date+' | 'date-';
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  readonly descriptorsOnly?: boolean;
+}
+
+export interface IocStreamPage {
+  /** The `data` items, cleaned from the response bytes (see gti_page.ts). */
+  readonly items: readonly PageItem[];
+  /** Time spent reading the body into cleaned items (our own processing, not network), ms. */
+  readonly processingMs: number;
+  /** Cursor of the next page; undefined on the last page. */
+  readonly nextCursor: string | undefined;
+  /** meta.count when the API gives it. */
+  readonly count: number | undefined;
+  readonly bytes: number;
+  readonly elapsedMs: number;
+}
+
+export interface GtiClient {
+  pages(query: IocStreamQuery, signal?: AbortSignal): AsyncGenerator<IocStreamPage>;
+  fetchPage(query: IocStreamQuery, signal?: AbortSignal): Promise<IocStreamPage>;
+}
+
+const PERMANENT = new Set([400, 401, 403, 404]);
+
+/** Formats unix seconds as the ioc_stream date filter value (UTC, second precision). */
+export function gtiDate(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
+}
+
+export function createGtiClient(options: GtiClientOptions): GtiClient {
+  // Bodies are read one at a time (synchronously), so one cleaner serves every page.
+  const cleaner = new JsonCleaner();
+  let http: Got | undefined;
+  const client = (): Got => {
+    http ??= createHttpClient({
+      prefixUrl: `${options.baseUrl}/`,
+      timeoutMs: options.timeoutMs,
+      headers: { accept: 'application/json' },
+    });
+    return http;
+  };
+
+  const attempt = async (query: IocStreamQuery, signal: AbortSignal | undefined): Promise<IocStreamPage> => {
+    const key = await options.apiKey();
+    const searchParams: Record<string, string> = { order: query.order, limit: String(query.limit) };
+    if (query.filter !== '') searchParams.filter = query.filter;
+    if (query.cursor !== undefined) searchParams.cursor = query.cursor;
+    if (query.descriptorsOnly) searchParams.descriptors_only = 'true';
+    const started = performance.now();
+    let response: {
+      statusCode: number;
+      body: Uint8Array;
+      headers: Record<string, string | string[] | undefined>;
+    };
+    try {
+      // The body stays bytes: items are split out and cleaned from them, never decoded whole.
+      response = await client().get('ioc_stream', {
+        searchParams,
+        headers: { 'x-apikey': key.reveal() },
+        responseType: 'buffer',
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      // got's errors carry the request options (and so the x-apikey header): keep only the code.
+      const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
+      const message = redact(error instanceof Error ? error.message : String(error));
+      throw new GtiApiError(`GTI request failed (${code}): ${message}`, {
+        retryable: code !== 'ERR_ABORTED',
+      });
+    }
+    const status = response.statusCode;
+    const raw = response.body;
+    const body = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after']);
+    let page: SplitPage;
+    const split = performance.now();
+    try {
+      page = splitPage(body, cleaner);
+    } catch {
+      throw new GtiApiError('GTI answered 200 with a body that is not JSON', { status, retryable: true });
+    }
+    if (page.items === undefined) {
+      throw new GtiApiError('GTI answered 200 without a data array', { status, retryable: true });
+    }
+    const meta = page.members.meta as { cursor?: unknown; count?: unknown } | null | undefined;
+    const links = page.members.links as { next?: unknown } | null | undefined;
+    const cursor = typeof meta?.cursor === 'string' && meta.cursor !== '' ? meta.cursor : undefined;
+    const next = cursor ?? cursorFromLink(links?.next);
+    return {
+      items: page.items,
+      nextCursor: page.items.length === 0 ? undefined : next,
+      count: typeof meta?.count === 'number' ? meta.count : undefined,
+      bytes: body.length,
+      elapsedMs: performance.now() - started,
+      processingMs: performance.now() - split,
+    };
+  };
+
+  const fetchPage = (query: IocStreamQuery, signal?: AbortSignal): Promise<IocStreamPage> =>
+    withRetry(
+      () => attempt(query, signal),
+      options.retry,
+      (error) =>
+        error instanceof GtiApiError
+          ? { retryable: error.retryable, retryAfterMs: error.retryAfterMs }
+          : { retryable: false },
+      {
+        ...(signal ? { signal } : {}),
+        onRetry: ({ attempt: n, delayMs, error }) => {
+          const e = error instanceof GtiApiError ? error : undefined;
+          options.onRetry?.({ attempt: n, delayMs, status: e?.status, code: e?.vtCode });
+        },
+      },
+    );
+
+  return {
+    fetchPage,
+    async *pages(query, signal) {
+      let pending: Promise<IocStreamPage> | undefined = fetchPage(query, signal);
+      while (pending) {
+        const page: IocStreamPage = await pending;
+        // Ask for the next page now, so the network works while the caller processes this one.
+        pending =
+          page.nextCursor === undefined
+            ? undefined
+            : fetchPage({ ...query, cursor: page.nextCursor }, signal);
+        // A consumer that stops early must not leave an unhandled rejection behind.
+        pending?.catch(() => undefined);
+        yield page;
+      }
+    },
+  };
+}
+
+function cursorFromLink(link: unknown): string | undefined {
+  if (typeof link !== 'string' || link === '') return undefined;
+  try {
+    return new URL(link).searchParams.get('cursor') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
+  const { message, error } = describeErrorBody(body);
+  const vtCode = typeof error?.code === 'string' ? error.code : undefined;
+  const retryable = !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
+  const hint =
+    status === 401
+      ? ' (check the GTI API key)'
+      : status === 403
+        ? ' (the key lacks access to the IOC Stream)'
+        : '';
+  return new GtiApiError(`GTI answered ${status}${vtCode ? ` ${vtCode}` : ''}: ${message}${hint}`, {
+    status,
+    ...(vtCode ? { vtCode } : {}),
+    retryable,
+    ...(retryable ? { retryAfterMs: parseRetryAfter(retryAfter) } : {}),
+  });
+}

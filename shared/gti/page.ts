@@ -1,0 +1,205 @@
+/**
+ * Reads a GTI `ioc_stream` response body into its `data` items without parsing them: each item is
+ * cleaned straight from the body's bytes (shared/gti/clean_json.ts) in the same pass that finds where
+ * it ends, and the cleaned bytes are kept (copied into one buffer per page). An item the byte
+ * cleaner leaves to the object path is kept as its raw bytes (a view of the body), found by
+ * following strings and brackets; its syntax is checked when the pipeline parses it, so a
+ * malformed item is still reported, at its place in the stream. The other top-level members
+ * (`meta`, `links`) are small and are parsed.
+ */
+import { Buffer, isUtf8 } from 'node:buffer';
+import type { JsonCleaner } from './clean_json.js';
+import { cleanedDescriptor, type PageItem } from './page_item.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+
+export interface SplitPage {
+  /** The `data` items; undefined when the body has no `data` array. */
+  readonly items: readonly PageItem[] | undefined;
+  /** Every other top-level member, parsed. */
+  readonly members: Readonly<Record<string, unknown>>;
+}
+
+/** Throws SyntaxError when the body is not a JSON object (as far as the split can tell). */
+export function splitPage(input: Buffer, cleaner: JsonCleaner): SplitPage {
+  // Invalid UTF-8 is decoded the way a text body would be (U+FFFD), so items stay valid UTF-8.
+  const body = isUtf8(input) ? input : Buffer.from(input.toString('utf8'), 'utf8');
+  const scanner = new Scanner(body);
+  let items: PageItem[] | undefined;
+  const members: Record<string, unknown> = {};
+  scanner.ws();
+  scanner.expect(LBRACE);
+  scanner.ws();
+  if (!scanner.take(RBRACE)) {
+    for (;;) {
+      scanner.ws();
+      const keyStart = scanner.p;
+      scanner.skipString();
+      const key = JSON.parse(body.toString('utf8', keyStart, scanner.p)) as string;
+      scanner.ws();
+      scanner.expect(COLON);
+      scanner.ws();
+      if (key === 'data' && body[scanner.p] === LBRACKET) {
+        items = scanner.items(cleaner);
+      } else {
+        const start = scanner.p;
+        scanner.skipValue();
+        // Defined, not assigned: a "__proto__" member must not become the object's prototype.
+        Object.defineProperty(members, key, {
+          value: JSON.parse(body.toString('utf8', start, scanner.p)),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      scanner.ws();
+      if (scanner.take(COMMA)) continue;
+      scanner.expect(RBRACE);
+      break;
+    }
+  }
+  scanner.ws();
+  if (scanner.p !== body.length)
+    throw new SyntaxError(`unexpected data after the JSON object at byte ${scanner.p}`);
+  return { items, members };
+}
+
+class Scanner {
+  p = 0;
+  constructor(private readonly body: Buffer) {}
+
+  ws(): void {
+    const b = this.body;
+    let p = this.p;
+    for (;;) {
+      const c = b[p];
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
+      else break;
+    }
+    this.p = p;
+  }
+
+  take(byte: number): boolean {
+    if (this.body[this.p] !== byte) return false;
+    this.p++;
+    return true;
+  }
+
+  expect(byte: number): void {
+    if (!this.take(byte)) throw this.error(`expected '${String.fromCharCode(byte)}'`);
+  }
+
+  error(what: string): SyntaxError {
+    return new SyntaxError(
+      this.p >= this.body.length ? `${what} at the end of the body` : `${what} at byte ${this.p}`,
+    );
+  }
+
+  /** The items of the array at p. */
+  items(cleaner: JsonCleaner): PageItem[] {
+    const items: PageItem[] = [];
+    this.expect(LBRACKET);
+    this.ws();
+    if (this.take(RBRACKET)) return items;
+    // The cleaned items of the page share one buffer (cleaning never grows JSON much; an item
+    // that does not fit gets its own).
+    let store = Buffer.allocUnsafe(this.body.length);
+    let used = 0;
+    for (;;) {
+      this.ws();
+      const start = this.p;
+      const end = cleaner.cleanAt(this.body, start);
+      const descriptor = end < 0 ? undefined : cleanedDescriptor(cleaner);
+      if (descriptor !== undefined) {
+        const cleaned = cleaner.result;
+        if (used + cleaned.length > store.length) {
+          store = Buffer.allocUnsafe(Math.max(cleaned.length, this.body.length - start));
+          used = 0;
+        }
+        cleaned.copy(store, used);
+        items.push({ kind: 'cleaned', ...descriptor, cleaned: store.subarray(used, used + cleaned.length) });
+        used += cleaned.length;
+        this.p = end;
+      } else {
+        this.skipValue();
+        items.push({ kind: 'raw', raw: this.body.subarray(start, this.p) });
+      }
+      this.ws();
+      if (this.take(COMMA)) continue;
+      this.expect(RBRACKET);
+      return items;
+    }
+  }
+
+  /** Past the string at p; the closing quote is found natively, escapes by counting backslashes. */
+  skipString(): void {
+    const b = this.body;
+    if (b[this.p] !== QUOTE) throw this.error('expected a string');
+    let from = this.p + 1;
+    for (;;) {
+      const quote = b.indexOf(QUOTE, from);
+      if (quote < 0) {
+        this.p = b.length;
+        throw this.error('unterminated string');
+      }
+      let slashes = 0;
+      while (b[quote - 1 - slashes] === BACKSLASH) slashes++;
+      from = quote + 1;
+      if (slashes % 2 === 0) break;
+    }
+    this.p = from;
+  }
+
+  /** Past the value at p: strings and brackets followed, scalars up to the next delimiter. */
+  skipValue(): void {
+    const b = this.body;
+    const c = b[this.p];
+    if (c === QUOTE) {
+      this.skipString();
+      return;
+    }
+    if (c !== LBRACE && c !== LBRACKET) {
+      const start = this.p;
+      let p = start;
+      for (;;) {
+        const d = b[p];
+        if (d === undefined || d === COMMA || d === RBRACE || d === RBRACKET || d <= 0x20) break;
+        p++;
+      }
+      if (p === start) throw this.error('expected a value');
+      this.p = p;
+      return;
+    }
+    let depth = 0;
+    let p = this.p;
+    for (;;) {
+      const d = b[p];
+      if (d === undefined) {
+        this.p = p;
+        throw this.error('unbalanced brackets');
+      }
+      if (d === QUOTE) {
+        this.p = p;
+        this.skipString();
+        p = this.p;
+        continue;
+      }
+      if (d === LBRACE || d === LBRACKET) depth++;
+      else if (d === RBRACE || d === RBRACKET) {
+        depth--;
+        if (depth === 0) {
+          this.p = p + 1;
+          return;
+        }
+      }
+      p++;
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Turns one notification into one logs:import entry, serialised once, with its exact byte size.
+ *
+ * Entry: data = base64 of the cleaned notification JSON; logEntryTime = notification_date;
+ * collectionTime = fetch time (never earlier than logEntryTime); environmentNamespace when set;
+ * labels use_case_name (and trimmed_fields when trimmed).
+ *
+ * A notification too large for one request is trimmed, never dropped: the attributes in
+ * TRIM_ORDER go first, then the remaining attributes largest first (keeping KEEP_ATTRIBUTES),
+ * then everything in `attributes`. Removed paths are listed in the top-level `ioc_stream_trimmed`
+ * field and the `trimmed_fields` label. Only when even the descriptor cannot fit is an
+ * OversizeError thrown, naming the notification.
+ */
+
+import { OversizeError } from '../core/errors.js';
+import type { JsonValue } from '../core/json.js';
+import { cleanObject } from '../gti/clean.js';
+import type { Notification } from '../gti/notification.js';
+
+/** Bulkiest file attributes first; documented in the README. */
+export const TRIM_ORDER: readonly string[] = [
+  'last_analysis_results',
+  'pe_info',
+  'crowdsourced_yara_results',
+  'sigma_analysis_results',
+  'crowdsourced_ids_results',
+  'sandbox_verdicts',
+  'exiftool',
+  'elf_info',
+  'macho_info',
+  'androguard',
+  'bundle_info',
+  'trid',
+  'names',
+];
+
+/** Never removed before the final "descriptor only" step: what the parser and YARA-L rules join on. */
+export const KEEP_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'md5',
+  'sha1',
+  'sha256',
+  'size',
+  'ssdeep',
+  'vhash',
+  'tlsh',
+  'type_tags',
+  'meaningful_name',
+  'last_analysis_stats',
+  'gti_assessment',
+  'threat_severity',
+  'mandiant_ic_score',
+  'url',
+  'last_final_url',
+  'network',
+  'asn',
+  'as_owner',
+  'country',
+  'first_submission_date',
+  'last_submission_date',
+  'last_analysis_date',
+  'name',
+]);
+
+export const TRIMMED_FIELD = 'ioc_stream_trimmed';
+
+export interface EntryOptions {
+  /** When the notifications were fetched; collectionTime, raised to logEntryTime if earlier. */
+  readonly fetchTime: Date;
+  readonly namespace: string | undefined;
+  readonly useCaseName: string;
+  readonly chunkMaxBytes: number;
+  /** Full forwarder resource name, or undefined. */
+  readonly forwarder: string | undefined;
+}
+
+/** One serialised logs:import entry. */
+export interface PreparedEntry {
+  readonly id: string;
+  readonly date: number;
+  /** Base64 of the cleaned notification JSON (ASCII). */
+  readonly data: string;
+  /** The entry text after the data: times, namespace, labels. */
+  readonly tail: string;
+  /** The JSON text of the entry object, exactly as it goes into the request: ENTRY_PREFIX + data + tail. */
+  readonly json: string;
+  /** UTF-8 byte length of `json`. */
+  readonly bytes: number;
+  /** Dotted paths removed to make it fit; empty when untouched. */
+  readonly trimmed: readonly string[];
+}
+
+/** The request body around the entries: prefix + entries.join(',') + suffix. */
+export interface RequestEnvelope {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly overheadBytes: number;
+}
+
+export function requestEnvelope(forwarder: string | undefined): RequestEnvelope {
+  const prefix = '{"inlineSource":{"logs":[';
+  const suffix = forwarder === undefined ? ']}}' : `],"forwarder":${JSON.stringify(forwarder)}}}`;
+  return { prefix, suffix, overheadBytes: Buffer.byteLength(prefix) + Buffer.byteLength(suffix) };
+}
+
+export function forwarderName(
+  project: string,
+  region: string,
+  customerId: string,
+  forwarderId: string,
+): string {
+  return `projects/${project}/locations/${region}/instances/${customerId}/forwarders/${forwarderId}`;
+}
+
+/** The forwarder resource name configured for imports, or undefined when none is. */
+export function configuredForwarder(chronicle: {
+  readonly projectId: string | undefined;
+  readonly region: string;
+  readonly customerId: string | undefined;
+  readonly forwarderId: string | undefined;
+}): string | undefined {
+  const { projectId, customerId, forwarderId } = chronicle;
+  if (!projectId || !customerId || !forwarderId) return undefined;
+  return forwarderName(projectId, chronicle.region, customerId, forwarderId);
+}
+
+/** The entry text before the base64 data. */
+export const ENTRY_PREFIX = '{"data":"';
+const SCRATCH_MAX_BYTES = 1 << 20;
+
+export interface EntryBuilder {
+  /** From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned. */
+  build(notification: Notification): PreparedEntry;
+  /** From the notification's cleaned JSON bytes (what shared/gti/clean_json.ts writes). */
+  buildCleaned(cleaned: Buffer, id: string, date: number): PreparedEntry;
+}
+
+export function createEntryBuilder(options: EntryOptions): EntryBuilder {
+  const envelope = requestEnvelope(options.forwarder);
+  const maxEntryBytes = options.chunkMaxBytes - envelope.overheadBytes;
+  const fetchMs = options.fetchTime.getTime();
+  const nsPart =
+    options.namespace === undefined ? '' : `,"environmentNamespace":${JSON.stringify(options.namespace)}`;
+  const useCaseLabel = `"use_case_name":{"value":${JSON.stringify(options.useCaseName)}}`;
+
+  /** The entry text after the base64 data; small, so measuring its UTF-8 bytes is cheap. */
+  const afterData = (date: number, trimmed: readonly string[]): string => {
+    const entryMs = date * 1000;
+    const logEntryTime = new Date(entryMs).toISOString();
+    const collectionTime = new Date(Math.max(fetchMs, entryMs)).toISOString();
+    const trimmedLabel =
+      trimmed.length === 0 ? '' : `,"trimmed_fields":{"value":${JSON.stringify(trimmed.join(','))}}`;
+    return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
+  };
+
+  /** The entry around already-cleaned JSON bytes. */
+  const encodeBytes = (raw: Buffer, date: number, trimmed: readonly string[]): Encoded => {
+    const data = raw.toString('base64');
+    const tail = afterData(date, trimmed);
+    return {
+      data,
+      tail,
+      json: ENTRY_PREFIX + data + tail,
+      // Base64 is ASCII, so only the small tail needs a UTF-8 count: no pass over the whole entry.
+      bytes: ENTRY_PREFIX.length + data.length + Buffer.byteLength(tail),
+    };
+  };
+
+  // One scratch buffer for the UTF-8 bytes of serialised objects, reused across entries: no
+  // ArrayBuffer allocated (and later collected) per entry. Outliers beyond SCRATCH_MAX_BYTES get
+  // their own buffer, so the builder never keeps more than that.
+  let scratch = Buffer.allocUnsafe(1 << 16);
+  const encode = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]): Encoded => {
+    const text = JSON.stringify(cleaned);
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    const worst = text.length * 3;
+    if (worst > SCRATCH_MAX_BYTES) return encodeBytes(Buffer.from(text, 'utf8'), date, trimmed);
+    if (scratch.length < worst) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2));
+    return encodeBytes(scratch.subarray(0, scratch.write(text, 0, 'utf8')), date, trimmed);
+  };
+
+  return {
+    build(notification) {
+      const id = notification.context_attributes.notification_id;
+      const date = notification.context_attributes.notification_date;
+      const cleaned = cleanObject(notification as unknown as Record<string, unknown>);
+      const first = encode(cleaned, date, []);
+      if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
+      return trim(cleaned, id, date, encode, maxEntryBytes, options.chunkMaxBytes);
+    },
+    buildCleaned(cleaned, id, date) {
+      const first = encodeBytes(cleaned, date, []);
+      if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
+      // Too large: trimming works on the object (rare, and removing whole attributes is simplest there).
+      const object = JSON.parse(cleaned.toString('utf8')) as Record<string, JsonValue>;
+      return trim(object, id, date, encode, maxEntryBytes, options.chunkMaxBytes);
+    },
+  };
+}
+
+interface Encoded {
+  readonly data: string;
+  readonly tail: string;
+  readonly json: string;
+  readonly bytes: number;
+}
+
+type Encoder = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => Encoded;
+
+function trim(
+  cleaned: Record<string, JsonValue>,
+  id: string,
+  date: number,
+  encode: Encoder,
+  maxEntryBytes: number,
+  chunkMaxBytes: number,
+): PreparedEntry {
+  const original = cleaned.attributes;
+  const attributes: Record<string, JsonValue> =
+    original !== null && typeof original === 'object' && !Array.isArray(original) ? { ...original } : {};
+  const removed: string[] = [];
+  const attempt = (): PreparedEntry | undefined => {
+    const copy: Record<string, JsonValue> = { ...cleaned };
+    if (Object.keys(attributes).length > 0) copy.attributes = attributes;
+    else delete copy.attributes;
+    copy[TRIMMED_FIELD] = [...removed];
+    const ordered = cleanObject(copy);
+    const encoded = encode(ordered, date, removed);
+    return encoded.bytes <= maxEntryBytes ? { id, date, ...encoded, trimmed: [...removed] } : undefined;
+  };
+  const remove = (key: string): PreparedEntry | undefined => {
+    delete attributes[key];
+    removed.push(`attributes.${key}`);
+    return attempt();
+  };
+
+  for (const key of TRIM_ORDER) {
+    if (!(key in attributes)) continue;
+    const fitted = remove(key);
+    if (fitted) return fitted;
+  }
+  const bySize = Object.keys(attributes)
+    .filter((key) => !KEEP_ATTRIBUTES.has(key))
+    .map((key) => ({ key, size: JSON.stringify(attributes[key]).length }))
+    .sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : 1));
+  for (const { key } of bySize) {
+    const fitted = remove(key);
+    if (fitted) return fitted;
+  }
+  // Descriptor only: type, id, links, context_attributes.
+  for (const key of Object.keys(attributes).sort()) {
+    delete attributes[key];
+    removed.push(`attributes.${key}`);
+  }
+  const descriptor = attempt();
+  if (descriptor) return descriptor;
+  const copy: Record<string, JsonValue> = { ...cleaned, [TRIMMED_FIELD]: removed };
+  delete copy.attributes;
+  throw new OversizeError(id, encode(cleanObject(copy), date, removed).bytes, chunkMaxBytes);
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cleanObject } from '../../../../shared/gti/clean.js';
+import { JsonCleaner } from '../../../../shared/gti/clean_json.js';
+import { splitPage } from '../../../../shared/gti/page.js';
+import type { PageItem } from '../../../../shared/gti/page_item.js';
+
+const split = (text: string) => splitPage(Buffer.from(text, 'utf8'), new JsonCleaner());
+const view = (item: PageItem) =>
+  item.kind === 'cleaned'
+    ? { kind: item.kind, id: item.id, date: item.date, json: item.cleaned.toString('utf8') }
+    : { kind: item.kind, json: item.raw.toString('utf8') };
+
+const notification = (id: string, extra = '') =>
+  `{"type":"file","id":"f-${id}"${extra},"context_attributes":{"notification_date":${id.length},"notification_id":"${id}"}}`;
+const reference = (text: string) => JSON.stringify(cleanObject(JSON.parse(text) as Record<string, unknown>));
+
+describe('splitPage', () => {
+  it('cleans each notification from the body bytes and keeps every cleaned item', () => {
+    const items = [
+      notification('n1', ',"attributes":{"b":"x]}\\"{[","a":null,"c":[]}'),
+      notification('n22', ',"attributes":{"names":["z","",null],"size":1.50}'),
+    ];
+    const page = split(
+      `{"data":[${items.join(',')}],"meta":{"cursor":"CUR","count":2},"links":{"next":"https://x/?cursor=CUR"}}`,
+    );
+    assert.deepEqual(page.items?.map(view), [
+      { kind: 'cleaned', id: 'n1', date: 2, json: reference(items[0] as string) },
+      { kind: 'cleaned', id: 'n22', date: 3, json: reference(items[1] as string) },
+    ]);
+    assert.deepEqual(page.members, {
+      meta: { cursor: 'CUR', count: 2 },
+      links: { next: 'https://x/?cursor=CUR' },
+    });
+  });
+
+  it('keeps what the byte cleaner leaves to the object path as its exact raw bytes', () => {
+    const duplicate = notification('n1', ',"attributes":{"size":1,"size":2}');
+    const noId = '{"type":"file","id":"f","context_attributes":{"notification_date":5}}';
+    const page = split(`{"data":[${duplicate}, 7 ,"s\\\\",null,${noId},${notification('n2')}]}`);
+    assert.deepEqual(page.items?.map(view), [
+      { kind: 'raw', json: duplicate },
+      { kind: 'raw', json: '7' },
+      { kind: 'raw', json: '"s\\\\"' },
+      { kind: 'raw', json: 'null' },
+      { kind: 'raw', json: noId },
+      { kind: 'cleaned', id: 'n2', date: 2, json: reference(notification('n2')) },
+    ]);
+  });
+
+  it('reads pretty-printed bodies with members in any order', () => {
+    const pretty = JSON.stringify(JSON.parse(notification('n1', ',"attributes":{"b":2,"a":1}')), null, 4);
+    const page = split(
+      `\n{\n  "meta" : { "cursor" : "c" } ,\n  "data" : [\n    ${pretty} ,\n    ${pretty}\n  ]\n}\n`,
+    );
+    assert.deepEqual(
+      page.items?.map((i) => view(i).json),
+      [reference(pretty), reference(pretty)],
+    );
+    assert.deepEqual(page.members, { meta: { cursor: 'c' } });
+  });
+
+  it('reports a body without a data array, and an empty one', () => {
+    assert.equal(split('{"error":{"code":"X"}}').items, undefined);
+    assert.equal(split('{"data":{"a":1}}').items, undefined);
+    assert.deepEqual(split('{"data":[],"meta":{}}').items, []);
+    assert.deepEqual(split('{}').members, {});
+    const odd = split('{"__proto__":{"cursor":"x"},"data":[]}').members;
+    assert.equal((odd as { cursor?: unknown }).cursor, undefined);
+    assert.deepEqual(Object.keys(odd), ['__proto__']);
+  });
+
+  it('throws SyntaxError for what is not a JSON object', () => {
+    for (const text of [
+      '',
+      '[]',
+      '{"data":[{"a":1}',
+      '{"data":[{"a":"x}]}',
+      '{"data":[1,]}',
+      '{"meta":{}} x',
+      '{"data" [1]}',
+      '{"meta":{"a":}}',
+      `{"data":[${notification('n1')}`,
+    ])
+      assert.throws(() => split(text), SyntaxError, JSON.stringify(text));
+  });
+
+  it('decodes invalid UTF-8 the way a text body would, so items stay valid UTF-8', () => {
+    const text = notification('n1', ',"s":"a\u0000"').replace('\\u0000', '');
+    const [before, after] = text.split('\u0000') as [string, string];
+    const body = Buffer.concat([
+      Buffer.from(`{"data":[${before}`),
+      Buffer.from([0xff]),
+      Buffer.from(`${after}]}`),
+    ]);
+    const [item] = splitPage(body, new JsonCleaner()).items ?? [];
+    assert.ok(item);
+    assert.equal(view(item).json, reference(`${before}\ufffd${after}`));
+  });
+});
