@@ -108,9 +108,6 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
     if (overrides.reason) fields.reason = overrides.reason;
 
     let held: HeldLease | undefined;
-    let renewal: NodeJS.Timeout | undefined;
-    const controller = new AbortController();
-    let leaseLost: unknown;
     try {
       // One document per stream holds its checkpoint and its lease (filtered runs have their own).
       const stream = checkpointName(useCase, overrides.filter);
@@ -125,16 +122,6 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       }
       const ours = lease.lease;
       held = ours;
-      renewal = setInterval(
-        () => {
-          ours.renew().catch((error: unknown) => {
-            leaseLost ??= error;
-            controller.abort(error);
-          });
-        },
-        Math.max(1000, (leaseSeconds * 1000) / 3),
-      );
-      renewal.unref();
 
       // A backfill start resets this run's checkpoint (see trigger_message.ts).
       const checkpoint = overrides.start === undefined ? ours.checkpoint : undefined;
@@ -166,7 +153,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         saveCheckpoint: (mark) => ours.store.save(mark),
         // Newest-first runs only move the checkpoint when complete, so they never stop early.
         ...(incremental ? { shouldStop: () => now() >= stopAt } : {}),
-        signal: controller.signal,
+        signal: ours.lost,
       });
       Object.assign(fields, {
         notifications: result.stats.notifications,
@@ -177,13 +164,12 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         bytes: result.stats.bytes,
         checkpoint: result.checkpoint ? new Date(result.checkpoint.date * 1000).toISOString() : undefined,
       });
-      if (leaseLost !== undefined) throw leaseLost;
+      if (ours.lost.aborted) throw ours.lost.reason;
       if (!result.stoppedEarly) {
         finish('ok');
         return;
       }
       // Release first: a continuation that arrived while we still held the lease would be dropped.
-      clearInterval(renewal);
       held = undefined;
       await ours.release();
       const next: TriggerOverrides = {
@@ -196,14 +182,13 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       });
       finish('continued');
     } catch (error) {
-      const cause = leaseLost ?? error;
+      const cause = held?.lost.aborted ? held.lost.reason : error;
       fields.error = describeError(cause);
       const retry = isRetryable(cause);
       fields.retry = retry;
       finish('failed', 'error');
       if (retry) throw cause; // Pub/Sub redelivers the trigger
     } finally {
-      clearInterval(renewal);
       if (held !== undefined) await held.release().catch(() => undefined);
     }
   };

@@ -18,6 +18,8 @@ import { CheckpointError, ConfigError, GRPC, grpcCode } from '../core/errors.js'
 import { type Checkpoint, type CheckpointStore, isCheckpoint } from '../pipeline/checkpoint.js';
 
 export const STATE_COLLECTION = 'ioc_stream_state';
+/** Renewals never come closer together than this. */
+const RENEW_MIN_MS = 500;
 
 export interface FirestoreSettings {
   readonly projectId: string;
@@ -34,13 +36,19 @@ export function firestoreSettings(config: Config): FirestoreSettings {
   };
 }
 
-/** A lease we hold: the checkpoint as read when it was taken, fenced saves, renewal, release. */
+/**
+ * A lease we hold: the checkpoint as read when it was taken, fenced saves and release. It keeps
+ * itself alive: renewed every third of its length until released; if a renewal fails, `lost` is
+ * aborted with the error as its reason (the run stops: someone else may hold it by now).
+ */
 export interface HeldLease {
   readonly checkpoint: Checkpoint | undefined;
   readonly expiresAtMs: number;
   /** Saves only while the lease is ours (CheckpointError otherwise). */
   readonly store: CheckpointStore;
-  renew(): Promise<void>;
+  /** Aborted when a renewal failed; its `reason` is the error. */
+  readonly lost: AbortSignal;
+  /** Stops the renewals and gives the lease up. */
   release(): Promise<void>;
 }
 
@@ -138,6 +146,17 @@ export function createFirestoreState(
       queue = next.catch(() => undefined);
       return next;
     };
+    const lost = new AbortController();
+    const renewal = setInterval(
+      () => {
+        write('lease renewal', { expiresAtMs: now() + seconds * 1000 }).catch((error: unknown) => {
+          clearInterval(renewal);
+          if (!lost.signal.aborted) lost.abort(error);
+        });
+      },
+      Math.max(RENEW_MIN_MS, (seconds * 1000) / 3),
+    );
+    renewal.unref();
     return {
       checkpoint,
       expiresAtMs,
@@ -146,8 +165,11 @@ export function createFirestoreState(
         load: async () => checkpoint,
         save: (mark) => write('checkpoint save', checkpointFields(mark, now())),
       },
-      renew: () => write('lease renewal', { expiresAtMs: now() + seconds * 1000 }),
-      release: () => write('lease release', { holder: null, expiresAtMs: 0 }),
+      lost: lost.signal,
+      release: () => {
+        clearInterval(renewal);
+        return write('lease release', { holder: null, expiresAtMs: 0 });
+      },
     };
   };
 

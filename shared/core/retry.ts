@@ -53,10 +53,19 @@ export interface RetryableFailure {
   readonly retryAfterMs?: number | undefined;
 }
 
+/** Waits `ms` unless `signal` aborts first (then rejects with the abort reason). */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+const realSleep: Sleep = async (ms, signal) => {
+  await sleep(ms, undefined, signal ? { signal } : undefined);
+};
+
 export interface RetryHooks {
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
   signal?: AbortSignal;
   now?: () => number;
+  /** How waits between attempts are made (default: a timer). */
+  sleep?: Sleep;
 }
 
 /** Runs `fn` until it succeeds, a non-retryable error is thrown, or the policy is exhausted. */
@@ -77,7 +86,7 @@ export async function withRetry<T>(
       const delayMs = retryDelayMs(attempt, policy, verdict.retryAfterMs);
       if (now() - started + delayMs > policy.maxTotalMs) throw error;
       hooks.onRetry?.({ attempt, delayMs, error });
-      await sleep(delayMs, undefined, hooks.signal ? { signal: hooks.signal } : undefined);
+      await (hooks.sleep ?? realSleep)(delayMs, hooks.signal);
     }
   }
 }

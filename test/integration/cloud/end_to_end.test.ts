@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generatedDataset } from '../../../sim/dataset.js';
-import { datasetIds, missingIds, settle, skipReason, useCloud, waitFor } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
+import { datasetIds, missingIds, settle, skipReason, useCloud } from './harness.js';
 
 const skip = skipReason();
 

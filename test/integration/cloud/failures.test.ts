@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/cloud/chunk_message.js';
 import { generatedDataset } from '../../../sim/dataset.js';
-import { datasetIds, duplicateCount, missingIds, settle, skipReason, useCloud, waitFor } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
+import { datasetIds, duplicateCount, missingIds, settle, skipReason, useCloud } from './harness.js';
 
 const skip = skipReason();
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generatedDataset } from '../../../sim/dataset.js';
+import { waitFor } from '../../helpers/wait.js';
 import {
   allArrived,
   datasetIds,
@@ -14,7 +15,6 @@ import {
   settle,
   skipReason,
   useCloud,
-  waitFor,
 } from './harness.js';
 
 const skip = skipReason();
@@ -103,14 +103,24 @@ describe('cloud fetcher', { skip }, () => {
     assert.equal(s.fetchRuns().length, 0, 'the killed run never finished');
     await s.cloud.fetcher.restart();
     // Pub/Sub redelivers the interrupted trigger; while the dead run's lease has not expired the
-    // redelivery is acknowledged as lease_held. Trigger again after the lease expires (10 s).
-    await new Promise((r) => setTimeout(r, 11_000));
-    await s.trigger();
+    // redelivery is acknowledged as lease_held. Trigger again each time a run reports the lease
+    // held, until one takes the expired lease and completes.
+    let triggered = 0;
     await waitFor(
       'a completed run',
-      () => s.fetchRuns().some((r) => r.outcome === 'ok'),
+      async () => {
+        const runs = s.fetchRuns();
+        if (runs.some((r) => r.outcome === 'ok')) return true;
+        const held = runs.filter((r) => r.outcome === 'lease_held').length;
+        if (triggered <= held) {
+          triggered += 1;
+          await s.trigger();
+        }
+        return false;
+      },
       30_000,
       () => JSON.stringify(s.fetchRuns().map((r) => r.outcome)),
+      250,
     );
     await waitFor(
       'every notification',

@@ -4,6 +4,7 @@
  * metadata server fake in the test process, wired by sim/local_cloud.ts exactly as `ioc-stream dev`
  * wires them.
  */
+
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ import {
   startFirestoreEmulator,
   startPubsubEmulator,
 } from '../../helpers/emulators.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /** dist/test/integration/cloud/ → the repo root (package.json main = dist/functions/index.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -160,20 +162,6 @@ export async function startScenario(emulators: Emulators, options: ScenarioOptio
       await Promise.all([gti.close(), chronicle.close(), metadata.close()]);
     },
   };
-}
-
-export async function waitFor(
-  what: string,
-  condition: () => boolean,
-  timeoutMs: number,
-  describe: () => string = () => '',
-): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${describe()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Waits until no new chunk line has appeared for `quietMs` (deliveries and retries settled). */

@@ -15,6 +15,7 @@ import { main } from '../../../cli/main.js';
 import { startChronicleSimulator } from '../../../sim/chronicle_simulator.js';
 import { emulatorSkipReason, type RunningEmulator, startPubsubEmulator } from '../../helpers/emulators.js';
 import { startMetadataFake } from '../../helpers/metadata_fake.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const PROJECT = 'dlq-test-project';
 const CLI = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
@@ -403,18 +404,30 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
     assert.ok(copies.length >= 60 && copies.length < total, `killed after ${copies.length} copies`);
     assert.match(childErr, /progress: moved \d+/);
 
-    // The killed process held some messages: they come back when its lease (10 s) lapses.
-    await new Promise((r) => setTimeout(r, 11_000));
-    const rerun = await run(['replay', '--json'], env);
-    assert.equal(rerun.code, 0, rerun.stderr);
-    copies.push(...(await drain(names.chunksSub)));
+    // The killed process held some messages: they come back when its lease (10 s) lapses. Run the
+    // replay again until every message has been copied once.
+    let rerunMoved = 0;
+    const copiedSeqs = () => new Set(copies.map((c) => c.attributes.seq ?? '')).size;
+    await waitFor(
+      'every message copied after the rerun',
+      async () => {
+        const rerun = await run(['replay', '--json', '--pull-wait-ms', '500'], env);
+        assert.equal(rerun.code, 0, rerun.stderr);
+        rerunMoved += (JSON.parse(rerun.stdout) as { moved: number }).moved;
+        copies.push(...(await drain(names.chunksSub)));
+        return copiedSeqs() === total;
+      },
+      40_000,
+      () => `(${copiedSeqs()} of ${total} copied)`,
+      500,
+    );
     const left = await listJson(env);
 
     const seqs = copies.map((c) => c.attributes.seq ?? '');
     const unique = new Set(seqs);
     const duplicates = seqs.length - unique.size;
     t.diagnostic(
-      `killed after ${atKill} copies; rerun moved ${(JSON.parse(rerun.stdout) as { moved: number }).moved}; copies ${copies.length}, unique ${unique.size}, duplicates ${duplicates} (published but not yet acknowledged when killed), left ${left.summary.messages}`,
+      `killed after ${atKill} copies; rerun moved ${rerunMoved}; copies ${copies.length}, unique ${unique.size}, duplicates ${duplicates} (published but not yet acknowledged when killed), left ${left.summary.messages}`,
     );
     assert.equal(unique.size + left.summary.messages, total, 'a message was lost');
     assert.equal(left.summary.messages, 0);

@@ -34,7 +34,7 @@ function fakeState(result: 'free' | 'held') {
               events.push(`save ${c.date}`);
             },
           },
-          renew: async () => undefined,
+          lost: new AbortController().signal,
           release: async () => {
             events.push('release');
           },

@@ -80,4 +80,31 @@ describe('retry', () => {
     assert.equal(calls, 1);
     assert.ok(Date.now() - started < 1000);
   });
+
+  it('waits through the injected sleep, with the server-given delay and the abort signal', async () => {
+    const waits: { ms: number; signal: AbortSignal | undefined }[] = [];
+    const controller = new AbortController();
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new Error('busy');
+        return 'done';
+      },
+      { ...policy, maxTotalMs: 3_600_000 },
+      () => ({ retryable: true, retryAfterMs: 60_000 }),
+      {
+        signal: controller.signal,
+        sleep: async (ms, signal) => {
+          waits.push({ ms, signal });
+        },
+      },
+    );
+    assert.equal(result, 'done');
+    assert.deepEqual(
+      waits.map((w) => w.ms),
+      [60_000, 60_000],
+    );
+    assert.ok(waits.every((w) => w.signal === controller.signal));
+  });
 });
