@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { GtiApiError } from '../../shared/core/errors.js';
@@ -8,6 +6,7 @@ import { Secret } from '../../shared/core/redact.js';
 import { createGtiClient } from '../../shared/gti/client.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
+import { startLoopbackServer } from '../helpers/loopback.js';
 
 const KEY = new Secret('vt-key-for-gti-client-tests-0b9c');
 const retry = { maxAttempts: 4, maxTotalMs: 10_000, baseDelayMs: 20, maxDelayMs: 100 };
@@ -115,12 +114,12 @@ describe('GTI client', () => {
   });
 
   it('never carries the key in a network error, after bounded retries', async () => {
-    const server = createServer((req) => req.socket.destroy());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const server = await startLoopbackServer((req) => {
+      req.socket.destroy();
+    });
     try {
       const client = createGtiClient({
-        baseUrl: `http://127.0.0.1:${port}/api/v3`,
+        baseUrl: `${server.origin}/api/v3`,
         apiKey: async () => KEY,
         timeoutMs: 2000,
         retry: { ...retry, maxAttempts: 3 },
@@ -132,7 +131,7 @@ describe('GTI client', () => {
         return true;
       });
     } finally {
-      server.close();
+      await server.close();
     }
   });
 });

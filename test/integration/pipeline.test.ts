@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../shared/core/errors.js';
 import { Secret } from '../../shared/core/redact.js';
@@ -12,6 +10,7 @@ import { runFetch } from '../../shared/pipeline/fetch_run.js';
 import { createEntryBuilder, requestEnvelope } from '../../shared/pipeline/log_entries.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
+import { startLoopbackServer } from '../helpers/loopback.js';
 
 const KEY = new Secret('pipeline-test-key-5d1e');
 
@@ -128,7 +127,7 @@ describe('fetch run', () => {
 
 /** A loopback GTI that answers every request with one fixed page: GTI's wire format, byte for byte as given. */
 async function fixedPageGti(body: string): Promise<{ baseUrl: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
+  const server = await startLoopbackServer((req, res) => {
     if (req.headers['x-apikey'] !== KEY.reveal()) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end('{"error":{"code":"WrongCredentialsError","message":"Wrong API key"}}');
@@ -137,12 +136,7 @@ async function fixedPageGti(body: string): Promise<{ baseUrl: string; close: () 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}/api/v3`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { baseUrl: `${server.origin}/api/v3`, close: server.close };
 }
 
 async function runOnPage(items: readonly string[]) {
