@@ -43,6 +43,15 @@ const samples = new Map(
 /** Item types the IOC Stream documents; source types of its source_type filter. */
 const ITEM_TYPES = ['file', 'url', 'domain', 'ip_address'];
 const SOURCE_TYPES = ['hunting_ruleset', 'retrohunt_job', 'collection', 'threat_actor'];
+const CONTEXT_KEYS = ['notification_id', 'notification_date', 'origin', 'sources', 'tags', 'hunting_info'];
+const HUNTING_INFO_KEYS = [
+  'match_in_subfile',
+  'rule_name',
+  'rule_tags',
+  'snippet',
+  'source_country',
+  'source_key',
+];
 type Source = { type: string; id?: string; label?: string };
 const contextOf = (s: Record<string, Json>) => s.context_attributes as Record<string, Json>;
 const sourcesOf = (s: Record<string, Json>) => (contextOf(s).sources ?? []) as unknown as Source[];
@@ -275,6 +284,45 @@ describe('custom parser: samples and goldens', () => {
       [...rawLogs.values()].some((b) => [...b].some((byte) => byte > 0x7f)),
       'unicode',
     );
+  });
+
+  test('samples use only documented shapes, except one sample of an undocumented item type', () => {
+    // IOC Stream items are files, URLs, domains and IP addresses (the entity_type filter allows only
+    // these); collections and threat actors are sources of a notification, not items.
+    const undocumented = [...samples].filter(([, s]) => !ITEM_TYPES.includes(String(s.type))).map(([n]) => n);
+    assert.deepEqual(undocumented, ['edge_unknown_type']);
+    const problems: string[] = [];
+    const only = (name: string, what: string, value: Json | undefined, allowed: readonly string[]) => {
+      if (value === undefined) return;
+      const extra = Object.keys(value as object).filter((k) => !allowed.includes(k));
+      if (extra.length > 0) problems.push(`${name}: ${what} has undocumented ${extra.join(', ')}`);
+    };
+    for (const [name, s] of samples) {
+      const ctx = contextOf(s);
+      only(name, 'the item', s, [
+        'type',
+        'id',
+        'links',
+        'attributes',
+        'context_attributes',
+        'ioc_stream_trimmed',
+      ]);
+      only(name, 'context_attributes', ctx, CONTEXT_KEYS);
+      only(name, 'hunting_info', ctx.hunting_info, HUNTING_INFO_KEYS);
+      for (const src of sourcesOf(s)) only(name, 'a source', src as unknown as Json, ['type', 'id', 'label']);
+      for (const src of sourcesOf(s))
+        if (!SOURCE_TYPES.includes(src.type))
+          problems.push(`${name}: source type ${src.type} is not documented`);
+      if ('hunting_info' in ctx && ctx.origin !== 'hunting')
+        problems.push(`${name}: hunting_info without hunting origin`);
+      // Livehunt's only source is the ruleset that matched; Retrohunt's, the job.
+      if (ctx.origin === 'hunting') {
+        const types = sourcesOf(s).map((src) => src.type);
+        if (types.length !== 1 || !['hunting_ruleset', 'retrohunt_job'].includes(types[0] ?? ''))
+          problems.push(`${name}: a hunting notification has one hunting_ruleset or retrohunt_job source`);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 
   test('samples are byte-exact sender output: cleaned, keys sorted, compact UTF-8, no newline', () => {
