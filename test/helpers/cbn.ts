@@ -10,13 +10,32 @@ export type CbnValue =
   | { kind: 'array'; items: CbnValue[]; line: number }
   | { kind: 'hash'; entries: { key: string; value: CbnValue }[]; line: number };
 
+/** A regular expression in a condition (`=~` / `!~`), as the regex engine receives it. */
+export interface CbnConditionRegex {
+  readonly pattern: string;
+  /** `/…/` literal or a quoted string. */
+  readonly form: 'literal' | 'string';
+  readonly line: number;
+}
+
+export interface CbnBranch {
+  /** The condition as text (undefined for `else`). */
+  condition: string | undefined;
+  /** Fields the condition reads: `[a][b]` -> `a.b`. */
+  refs: string[];
+  /** Regular expressions the condition matches against. */
+  regexes: CbnConditionRegex[];
+  body: CbnStatement[];
+  line: number;
+}
+
 export type CbnStatement =
   | { kind: 'plugin'; name: string; options: { key: string; value: CbnValue }[]; line: number }
-  | { kind: 'if'; branches: { condition: string | undefined; body: CbnStatement[] }[]; line: number }
+  | { kind: 'if'; branches: CbnBranch[]; line: number }
   | { kind: 'for'; variables: string[]; source: string; isMap: boolean; body: CbnStatement[]; line: number };
 
 interface Token {
-  type: 'string' | 'word' | 'punct';
+  type: 'string' | 'word' | 'punct' | 'regex';
   value: string;
   line: number;
 }
@@ -38,6 +57,30 @@ export function tokenize(text: string): Token[] {
       i += 1;
     } else if (c === '#') {
       while (i < text.length && text[i] !== '\n') i += 1;
+    } else if (c === '/' && isMatchOperator(tokens[tokens.length - 1])) {
+      // A /regex/ literal (Logstash syntax): "\/" is a slash, every other backslash stays for the
+      // regex engine.
+      const start = line;
+      let value = '';
+      i += 1;
+      while (i < text.length && text[i] !== '/') {
+        if (text[i] === '\\' && text[i + 1] === '/') {
+          value += '/';
+          i += 2;
+          continue;
+        }
+        if (text[i] === '\\' && i + 1 < text.length) {
+          value += text.slice(i, i + 2);
+          i += 2;
+          continue;
+        }
+        if (text[i] === '\n') line += 1;
+        value += text[i];
+        i += 1;
+      }
+      if (i >= text.length) throw new CbnSyntaxError(`unterminated /regex/ starting on line ${start}`);
+      i += 1;
+      tokens.push({ type: 'regex', value, line: start });
     } else if (c === '"' || c === "'") {
       const start = line;
       let value = '';
@@ -80,6 +123,10 @@ export function tokenize(text: string): Token[] {
     }
   }
   return tokens;
+}
+
+function isMatchOperator(t: Token | undefined): boolean {
+  return t?.type === 'punct' && (t.value === '=~' || t.value === '!~');
 }
 
 /** Checks that (), [] and {} balance outside strings; returns the problems found. */
@@ -147,8 +194,14 @@ function parseBlock(r: Reader): CbnStatement[] {
   return out;
 }
 
-function parseCondition(r: Reader): string {
-  const parts: string[] = [];
+interface ParsedCondition {
+  text: string;
+  refs: string[];
+  regexes: CbnConditionRegex[];
+}
+
+function parseCondition(r: Reader): ParsedCondition {
+  const tokens: Token[] = [];
   let depth = 0;
   for (;;) {
     const t = r.peek();
@@ -157,10 +210,42 @@ function parseCondition(r: Reader): string {
     r.next();
     if (t.type === 'punct' && (t.value === '[' || t.value === '(')) depth += 1;
     if (t.type === 'punct' && (t.value === ']' || t.value === ')')) depth -= 1;
-    parts.push(t.type === 'string' ? JSON.stringify(t.value) : t.value);
+    tokens.push(t);
   }
-  if (parts.length === 0) throw new CbnSyntaxError('empty condition');
-  return parts.join(' ');
+  if (tokens.length === 0) throw new CbnSyntaxError('empty condition');
+  const text = tokens
+    .map((t) =>
+      t.type === 'string' ? JSON.stringify(t.value) : t.type === 'regex' ? `/${t.value}/` : t.value,
+    )
+    .join(' ');
+  // Field references are runs of [name] (names are words, not strings or regexes).
+  const refs: string[] = [];
+  let run: string[] = [];
+  for (let i = 0; i <= tokens.length; i++) {
+    const t = tokens[i];
+    const next = tokens[i + 1];
+    const close = tokens[i + 2];
+    if (
+      t?.type === 'punct' &&
+      t.value === '[' &&
+      next?.type === 'word' &&
+      close?.type === 'punct' &&
+      close.value === ']'
+    ) {
+      run.push(next.value);
+      i += 2;
+      continue;
+    }
+    if (run.length > 0) refs.push(run.join('.'));
+    run = [];
+  }
+  const regexes: CbnConditionRegex[] = [];
+  tokens.forEach((t, i) => {
+    if (!isMatchOperator(tokens[i - 1])) return;
+    if (t.type === 'regex') regexes.push({ pattern: t.value, form: 'literal', line: t.line });
+    else if (t.type === 'string') regexes.push({ pattern: t.value, form: 'string', line: t.line });
+  });
+  return { text, refs, regexes };
 }
 
 function parseStatement(r: Reader): CbnStatement {
@@ -168,24 +253,30 @@ function parseStatement(r: Reader): CbnStatement {
   if (t.type !== 'word')
     throw new CbnSyntaxError(`expected a statement but found "${t.value}" on line ${t.line}`);
   if (t.value === 'if') {
-    const branches: { condition: string | undefined; body: CbnStatement[] }[] = [];
-    let condition: string | undefined = parseCondition(r);
+    const branches: CbnBranch[] = [];
+    let condition = parseCondition(r);
+    let line = t.line;
     for (;;) {
       r.expect('{');
       const body = parseBlock(r);
       r.expect('}');
-      branches.push({ condition, body });
+      branches.push({
+        condition: condition.text,
+        refs: condition.refs,
+        regexes: condition.regexes,
+        body,
+        line,
+      });
       if (r.peek()?.value !== 'else' || r.peek()?.type !== 'word') break;
-      r.next();
+      line = r.next().line;
       if (r.peek()?.value === 'if' && r.peek()?.type === 'word') {
         r.next();
         condition = parseCondition(r);
       } else {
-        condition = undefined;
         r.expect('{');
         const elseBody = parseBlock(r);
         r.expect('}');
-        branches.push({ condition: undefined, body: elseBody });
+        branches.push({ condition: undefined, refs: [], regexes: [], body: elseBody, line });
         break;
       }
     }
@@ -349,7 +440,7 @@ export function readFields(statements: readonly CbnStatement[]): FieldUse[] {
         visit(s.body, inner);
       } else if (s.kind === 'if') {
         for (const b of s.branches) {
-          if (b.condition) for (const ref of conditionRefs(b.condition)) add(ref, s.line, 'condition');
+          for (const ref of b.refs) add(ref, b.line, 'condition');
           visit(b.body, scope);
         }
       } else {
@@ -403,16 +494,6 @@ function expand(raw: string, scope: Map<string, string | undefined>): string | u
   return path;
 }
 
-/** `[a][b] == "x"` -> `a.b`. */
-export function conditionRefs(condition: string): string[] {
-  const refs: string[] = [];
-  for (const m of condition.matchAll(/((?:\[\s*[A-Za-z0-9_@.-]+\s*\]\s*)+)/g)) {
-    const parts = [...(m[1] as string).matchAll(/\[\s*([A-Za-z0-9_@.-]+)\s*\]/g)].map((p) => p[1] as string);
-    refs.push(parts.join('.'));
-  }
-  return refs;
-}
-
 function stringsIn(value: CbnValue): { value: string; line: number }[] {
   if (value.kind === 'string') return [{ value: value.value, line: value.line }];
   if (value.kind === 'array') return value.items.flatMap(stringsIn);
@@ -426,4 +507,66 @@ export function walk(statements: readonly CbnStatement[], visit: (s: CbnStatemen
     if (s.kind === 'if') for (const b of s.branches) walk(b.body, visit);
     if (s.kind === 'for') walk(s.body, visit);
   }
+}
+
+export interface CbnRegex {
+  /** The pattern as the regex engine receives it (after CBN string unescaping). */
+  readonly pattern: string;
+  readonly line: number;
+  /** Where it occurs: `grok` match, `condition` (`=~` / `!~`) or `gsub`. */
+  readonly via: 'grok' | 'condition' | 'gsub';
+}
+
+/**
+ * Every regular expression in a parser: grok match patterns (one or a list per field), the right side
+ * of `=~` / `!~` conditions and the pattern of each gsub [field, pattern, replacement] triple. Strings
+ * are already unescaped the CBN way (`\\s` in the parser reaches the engine as `\s`).
+ */
+export function parserRegexes(statements: readonly CbnStatement[]): CbnRegex[] {
+  const out: CbnRegex[] = [];
+  walk(statements, (s) => {
+    if (s.kind === 'if') {
+      for (const b of s.branches)
+        for (const r of b.regexes) out.push({ pattern: r.pattern, line: r.line, via: 'condition' });
+      return;
+    }
+    if (s.kind !== 'plugin') return;
+    for (const opt of s.options) {
+      if (s.name === 'grok' && opt.key === 'match' && opt.value.kind === 'hash') {
+        for (const e of opt.value.entries) {
+          const patterns = e.value.kind === 'array' ? e.value.items : [e.value];
+          for (const p of patterns)
+            if (p.kind === 'string') out.push({ pattern: p.value, line: p.line, via: 'grok' });
+        }
+      }
+      if (s.name === 'mutate' && opt.key === 'gsub' && opt.value.kind === 'array') {
+        opt.value.items.forEach((item, i) => {
+          if (i % 3 === 1 && item.kind === 'string')
+            out.push({ pattern: item.value, line: item.line, via: 'gsub' });
+        });
+      }
+    }
+  });
+  return out;
+}
+
+/** Grok pattern references: `%{NAME}`, `%{NAME:field}`, `%{NAME:field:type}`. */
+const GROK_REFERENCE = /%\{(\w+)(?::([^:}]+))?(?::(\w+))?\}/g;
+
+/** Fields a grok pattern assigns: its `(?P<name>…)` groups and `%{NAME:field}` references. */
+export function grokFields(pattern: string): string[] {
+  const fields = [...pattern.matchAll(/\(\?P<(\w+)>/g)].map((m) => m[1] as string);
+  for (const m of pattern.matchAll(GROK_REFERENCE)) if (m[2] !== undefined) fields.push(m[2]);
+  return fields;
+}
+
+/**
+ * A grok pattern as a plain regular expression: every `%{NAME…}` reference (whose definition lives in
+ * the Logstash pattern library, not in the parser) becomes a lazy wildcard group, named after its
+ * field when it has one, so the rest of the pattern can still be compiled as it is written.
+ */
+export function grokToRegex(pattern: string): string {
+  return pattern.replace(GROK_REFERENCE, (_m, _name: string, field: string | undefined) =>
+    field === undefined ? '(?:.*?)' : `(?P<${field.replace(/\W/g, '_')}>.*?)`,
+  );
 }

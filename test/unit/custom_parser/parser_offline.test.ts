@@ -40,6 +40,21 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 const samples = new Map(
   [...rawLogs].map(([n, bytes]) => [n, JSON.parse(bytes.toString('utf8')) as Record<string, Json>]),
 );
+/** Item types the IOC Stream documents; source types of its source_type filter. */
+const ITEM_TYPES = ['file', 'url', 'domain', 'ip_address'];
+const SOURCE_TYPES = ['hunting_ruleset', 'retrohunt_job', 'collection', 'threat_actor'];
+const CONTEXT_KEYS = ['notification_id', 'notification_date', 'origin', 'sources', 'tags', 'hunting_info'];
+const HUNTING_INFO_KEYS = [
+  'match_in_subfile',
+  'rule_name',
+  'rule_tags',
+  'snippet',
+  'source_country',
+  'source_key',
+];
+type Source = { type: string; id?: string; label?: string };
+const contextOf = (s: Record<string, Json>) => s.context_attributes as Record<string, Json>;
+const sourcesOf = (s: Record<string, Json>) => (contextOf(s).sources ?? []) as unknown as Source[];
 const goldens = new Map(
   eventNames.map((n) => [
     n,
@@ -48,6 +63,10 @@ const goldens = new Map(
     },
   ]),
 );
+
+/** A unix-seconds value as the RFC 3339 text proto3 JSON gives a Timestamp. */
+const isoSeconds = (seconds: Json | undefined) =>
+  new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** Every path present in the samples, array elements flattened (`a.b` for a list of objects `a`). */
 function samplePaths(): Set<string> {
@@ -157,8 +176,8 @@ describe('custom parser: fields', () => {
     assert.deepEqual(stray, []);
   });
 
-  test('temporaries merged into UDM only carry fields of the UDM type they become', () => {
-    // Infer each temporary's type from the merges that put it into UDM (or into another temporary).
+  /** Each temporary's UDM type, inferred from the merges that put it into UDM or into another one. */
+  const tempTypes = (() => {
     const types = new Map<string, string>();
     const merges: { target: string; source: string }[] = [];
     walk(statements, (s) => {
@@ -171,59 +190,57 @@ describe('custom parser: fields', () => {
         }
       }
     });
-    const typeOf = (path: string): string | undefined => {
-      if (path.startsWith(UDM_PREFIX)) {
-        const r = schema.resolve(path.slice(UDM_PREFIX.length));
-        return r.ok ? r.type : undefined;
-      }
-      const [head, ...rest] = path.split('.');
-      const base = types.get(head ?? '');
-      if (base === undefined) return undefined;
-      const r = schema.resolve(rest.join('.'), base);
-      return r.ok ? r.type : undefined;
-    };
     for (let round = 0; round < 5; round++) {
       for (const m of merges) {
-        const t = typeOf(m.target);
-        if (t !== undefined) types.set(m.source, t);
+        const t = resolveWritten(m.target, types);
+        if (t?.ok && t.type !== undefined) types.set(m.source, t.type);
       }
     }
-    assert.equal(types.get('_sr'), 'SecurityResult');
-    assert.equal(types.get('_l'), 'Label');
+    return types;
+  })();
+
+  /** Resolves a written path: a UDM path, or a path below a temporary of known type. */
+  function resolveWritten(path: string, types: ReadonlyMap<string, string> = tempTypes) {
+    if (path.startsWith(UDM_PREFIX)) return schema.resolve(path.slice(UDM_PREFIX.length));
+    const [head, ...rest] = path.split('.');
+    const base = types.get(head ?? '');
+    if (base === undefined || rest.length === 0) return undefined;
+    return schema.resolve(rest.join('.'), base);
+  }
+
+  test('temporaries merged into UDM only carry fields of the UDM type they become', () => {
+    assert.equal(tempTypes.get('_sr'), 'SecurityResult');
+    assert.equal(tempTypes.get('_l'), 'Label');
     const problems: string[] = [];
     for (const w of writes) {
-      const [head, ...rest] = w.path.split('.');
-      const base = types.get(head ?? '');
-      if (base === undefined || rest.length === 0) continue;
-      const r = schema.resolve(rest.join('.'), base);
-      if (!r.ok) problems.push(`line ${w.line}: ${w.path} (${base}): ${r.reason}`);
+      if (w.path.startsWith(UDM_PREFIX)) continue;
+      const r = resolveWritten(w.path);
+      if (r && !r.ok)
+        problems.push(
+          `line ${w.line}: ${w.path} (${tempTypes.get(w.path.split('.')[0] ?? '')}): ${r.reason}`,
+        );
     }
     assert.deepEqual(problems, []);
   });
 
   test('enum values it writes are valid', () => {
     const problems: string[] = [];
+    let checked = 0;
     walk(statements, (s) => {
       if (s.kind !== 'plugin' || s.name !== 'mutate') return;
       for (const opt of s.options) {
         if (opt.key !== 'replace' || opt.value.kind !== 'hash') continue;
         for (const e of opt.value.entries) {
           if (e.value.kind !== 'string' || e.value.value.includes('%{')) continue;
-          const path = e.key.startsWith(UDM_PREFIX)
-            ? e.key.slice(UDM_PREFIX.length)
-            : e.key.startsWith('_sr.')
-              ? `security_result.${e.key.slice(4)}`
-              : e.key.startsWith('_tc.')
-                ? `security_result.threat_collections.${e.key.slice(4)}`
-                : undefined;
-          if (path === undefined) continue;
-          const r = schema.resolve(path);
-          if (r.ok && r.type && !schema.isScalar(r.type) && !schema.enumAllows(r.type, e.value.value)) {
+          const r = resolveWritten(e.key);
+          if (!r?.ok || !r.type || schema.isScalar(r.type)) continue;
+          checked += 1;
+          if (!schema.enumAllows(r.type, e.value.value))
             problems.push(`line ${e.value.line}: ${e.value.value} is not a ${r.type}`);
-          }
         }
       }
     });
+    assert.ok(checked > 5, 'enum values were found to check');
     assert.deepEqual(problems, []);
   });
 
@@ -241,25 +258,22 @@ describe('custom parser: samples and goldens', () => {
     assert.deepEqual(eventNames, logNames);
   });
 
-  test('samples cover every type and origin plus the edge cases', () => {
-    const seen = new Set(
-      [...samples.values()].map((s) => `${s.type}/${(s.context_attributes as Record<string, Json>).origin}`),
-    );
-    for (const type of ['file', 'url', 'domain', 'ip_address', 'collection']) {
+  test('samples cover every documented item type and origin, both source kinds and the edge cases', () => {
+    const documented = [...samples].filter(([, s]) => ITEM_TYPES.includes(String(s.type)));
+    const seen = new Set(documented.map(([, s]) => `${s.type}/${contextOf(s).origin}`));
+    for (const type of ITEM_TYPES) {
       for (const origin of ['hunting', 'subscriptions'])
         assert.ok(seen.has(`${type}/${origin}`), `${type}/${origin}`);
     }
+    const sourceTypes = new Set(documented.flatMap(([, s]) => sourcesOf(s).map((src) => src.type)));
+    for (const type of SOURCE_TYPES) assert.ok(sourceTypes.has(type), `a sample with a ${type} source`);
     const all = [...samples.values()];
     assert.ok(
-      all.some(
-        (s) =>
-          (s.context_attributes as Record<string, Json>).origin === 'hunting' &&
-          !('hunting_info' in (s.context_attributes as object)),
-      ),
+      all.some((s) => contextOf(s).origin === 'hunting' && !('hunting_info' in contextOf(s))),
       'hunting without hunting_info',
     );
     assert.ok(
-      all.some((s) => ((s.context_attributes as Record<string, Json[]>).sources ?? []).length > 1),
+      all.some((s) => sourcesOf(s).length > 1),
       'several sources',
     );
     assert.ok(
@@ -270,10 +284,45 @@ describe('custom parser: samples and goldens', () => {
       [...rawLogs.values()].some((b) => [...b].some((byte) => byte > 0x7f)),
       'unicode',
     );
-    assert.ok(
-      all.some((s) => !['file', 'url', 'domain', 'ip_address', 'collection'].includes(String(s.type))),
-      'unknown type',
-    );
+  });
+
+  test('samples use only documented shapes, except one sample of an undocumented item type', () => {
+    // IOC Stream items are files, URLs, domains and IP addresses (the entity_type filter allows only
+    // these); collections and threat actors are sources of a notification, not items.
+    const undocumented = [...samples].filter(([, s]) => !ITEM_TYPES.includes(String(s.type))).map(([n]) => n);
+    assert.deepEqual(undocumented, ['edge_unknown_type']);
+    const problems: string[] = [];
+    const only = (name: string, what: string, value: Json | undefined, allowed: readonly string[]) => {
+      if (value === undefined) return;
+      const extra = Object.keys(value as object).filter((k) => !allowed.includes(k));
+      if (extra.length > 0) problems.push(`${name}: ${what} has undocumented ${extra.join(', ')}`);
+    };
+    for (const [name, s] of samples) {
+      const ctx = contextOf(s);
+      only(name, 'the item', s, [
+        'type',
+        'id',
+        'links',
+        'attributes',
+        'context_attributes',
+        'ioc_stream_trimmed',
+      ]);
+      only(name, 'context_attributes', ctx, CONTEXT_KEYS);
+      only(name, 'hunting_info', ctx.hunting_info, HUNTING_INFO_KEYS);
+      for (const src of sourcesOf(s)) only(name, 'a source', src as unknown as Json, ['type', 'id', 'label']);
+      for (const src of sourcesOf(s))
+        if (!SOURCE_TYPES.includes(src.type))
+          problems.push(`${name}: source type ${src.type} is not documented`);
+      if ('hunting_info' in ctx && ctx.origin !== 'hunting')
+        problems.push(`${name}: hunting_info without hunting origin`);
+      // Livehunt's only source is the ruleset that matched; Retrohunt's, the job.
+      if (ctx.origin === 'hunting') {
+        const types = sourcesOf(s).map((src) => src.type);
+        if (types.length !== 1 || !['hunting_ruleset', 'retrohunt_job'].includes(types[0] ?? ''))
+          problems.push(`${name}: a hunting notification has one hunting_ruleset or retrohunt_job source`);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 
   test('samples are byte-exact sender output: cleaned, keys sorted, compact UTF-8, no newline', () => {
@@ -345,28 +394,25 @@ describe('custom parser: samples and goldens', () => {
       url: 'url',
       domain: 'domain',
       ip_address: 'ip-address',
-      collection: 'collection',
     };
     for (const [name, sample] of samples) {
       const golden = goldens.get(name);
       assert.ok(golden, name);
       const event = golden.events[0]?.event as Record<string, Record<string, Json>>;
       const meta = event.metadata as Record<string, Json>;
-      const ctx = sample.context_attributes as Record<string, Json>;
+      const ctx = contextOf(sample);
       assert.equal(meta.productLogId, ctx.notification_id, name);
-      assert.equal(
-        meta.eventTimestamp,
-        new Date(Number(ctx.notification_date) * 1000).toISOString().replace('.000Z', 'Z'),
-        name,
-      );
+      assert.equal(meta.eventTimestamp, isoSeconds(ctx.notification_date), name);
       assert.equal(meta.productEventType, sample.type, name);
       assert.equal(meta.eventType, 'GENERIC_EVENT', name);
       const section = gui[String(sample.type)];
-      if (section)
-        assert.equal(meta.urlBackToProduct, `https://www.virustotal.com/gui/${section}/${sample.id}`, name);
-      const sources = (ctx.sources ?? []) as Json[];
+      assert.equal(
+        meta.urlBackToProduct,
+        section === undefined ? undefined : `https://www.virustotal.com/gui/${section}/${sample.id}`,
+        name,
+      );
       const results = event.securityResult as unknown as Json[];
-      assert.equal(results.length, Math.max(1, sources.length), `${name}: security_result count`);
+      assert.equal(results.length, Math.max(1, sourcesOf(sample).length), `${name}: security_result count`);
       if (Array.isArray(sample.ioc_stream_trimmed)) {
         assert.equal(
           (event.additional as Record<string, Json>).ioc_stream_trimmed,
@@ -375,5 +421,117 @@ describe('custom parser: samples and goldens', () => {
         );
       }
     }
+  });
+
+  test('goldens put each source where its meaning is: rule set, collection or threat actor', () => {
+    for (const [name, sample] of samples) {
+      const results = (goldens.get(name)?.events[0]?.event.securityResult ?? []) as Record<string, Json>[];
+      const hunting = contextOf(sample).hunting_info as Record<string, Json> | undefined;
+      sourcesOf(sample).forEach((src, i) => {
+        const r = results[i] as Record<string, Json>;
+        const where = `${name}: security_result ${i} (${src.type})`;
+        assert.deepEqual(
+          (r.ruleLabels as { key: string; value: string }[]).filter((l) => l.key.startsWith('source_')),
+          [
+            { key: 'source_type', value: src.type },
+            { key: 'source_id', value: src.id },
+            { key: 'source_label', value: src.label },
+          ].filter((l) => l.value !== undefined),
+          where,
+        );
+        assert.equal(r.ruleId, undefined, `${where}: no rule id is known, a source id is not one`);
+        const isHunting = src.type === 'hunting_ruleset' || src.type === 'retrohunt_job';
+        assert.deepEqual(
+          [r.ruleSet, r.ruleSetDisplayName, r.ruleType, r.ruleName],
+          isHunting
+            ? [src.id, src.label, 'YARA', hunting?.rule_name]
+            : [undefined, undefined, undefined, undefined],
+          where,
+        );
+        const collection = src.type === 'collection';
+        assert.equal(
+          r.urlBackToProduct,
+          collection ? `https://www.virustotal.com/gui/collection/${src.id}` : undefined,
+          where,
+        );
+        assert.deepEqual(
+          (r.threatCollections as Record<string, Json>[] | undefined)?.map((c) => [c.id, c.altNames]),
+          collection ? [[src.id, [src.label]]] : undefined,
+          where,
+        );
+        assert.deepEqual(
+          r.associations,
+          src.type === 'threat_actor' ? [{ id: src.id, name: src.label, type: 'THREAT_ACTOR' }] : undefined,
+          where,
+        );
+      });
+    }
+  });
+
+  test('goldens carry the verdict, severity, scores and hunting details of their samples', () => {
+    const level = (v: Json | undefined) =>
+      typeof v === 'string' ? v.replace(/^(SEVERITY|VERDICT)_/, '') : undefined;
+    for (const [name, sample] of samples) {
+      const attributes = (sample.attributes ?? {}) as Record<string, Record<string, Record<string, Json>>>;
+      const assessment = attributes.gti_assessment ?? {};
+      const severity = assessment.severity?.value ?? attributes.threat_severity?.threat_severity_level;
+      const hunting = (contextOf(sample).hunting_info ?? {}) as Record<string, Json>;
+      for (const r of (goldens.get(name)?.events[0]?.event.securityResult ?? []) as Record<string, Json>[]) {
+        assert.equal(r.severityDetails, severity, name);
+        assert.equal(r.severity, level(severity), name);
+        assert.equal(r.threatVerdict, level(assessment.verdict?.value), name);
+        assert.equal(r.riskScore, assessment.threat_score?.value, name);
+        const confidence = (sample.attributes as Record<string, Json> | undefined)?.mandiant_ic_score;
+        assert.equal(
+          r.confidenceScore,
+          confidence ??
+            (assessment.contributing_factors as Record<string, Json> | undefined)?.mandiant_confidence_score,
+          name,
+        );
+        const modified = (sample.attributes as Record<string, Json> | undefined)?.last_modification_date;
+        assert.equal(r.lastUpdatedTime, modified === undefined ? undefined : isoSeconds(modified), name);
+        assert.equal(
+          r.description,
+          typeof hunting.snippet === 'string' ? [...hunting.snippet].slice(0, 1000).join('') : undefined,
+          name,
+        );
+        const labels = Object.fromEntries(
+          ((r.detectionFields ?? []) as { key: string; value: string }[])
+            .filter((l) => l.key !== 'notification_tag')
+            .map((l) => [l.key, l.value]),
+        );
+        const expected: Record<string, string> = {};
+        if (assessment.verdict?.value !== undefined) expected.gti_verdict = String(assessment.verdict.value);
+        for (const key of ['source_country', 'source_key', 'match_in_subfile'])
+          if (hunting[key] !== undefined) expected[key] = String(hunting[key]);
+        assert.deepEqual(labels, expected, name);
+      }
+    }
+  });
+
+  test('goldens: the file MIME type comes from exiftool, type_description is no MIME type', () => {
+    let files = 0;
+    for (const [name, sample] of samples) {
+      if (sample.type !== 'file') continue;
+      files += 1;
+      const attributes = sample.attributes as Record<string, Json>;
+      const event = goldens.get(name)?.events[0]?.event as Record<
+        string,
+        Record<string, Record<string, Json>>
+      >;
+      const file = event.target?.file ?? {};
+      assert.equal(file.mimeType, (attributes.exiftool as Record<string, Json> | undefined)?.MIMEType, name);
+      assert.equal(
+        (event.additional as Record<string, Json> | undefined)?.type_description,
+        attributes.type_description,
+        name,
+      );
+      assert.equal(
+        file.lastModificationTime,
+        undefined,
+        `${name}: GTI's object modification is not the file's`,
+      );
+    }
+    assert.ok(files > 0);
   });
 });
