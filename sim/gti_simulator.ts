@@ -105,7 +105,10 @@ export const GTI_MAX_LIMIT = 40;
 const COMMA = Buffer.from(',');
 export const GTI_DEFAULT_LIMIT = 10;
 
-/** VT's 429 codes [ERR]: a minute, daily or monthly quota is used up / too many requests at once. */
+/**
+ * VT's 429 codes [ERR]: a minute, daily or monthly quota is used up / too many requests at once. Written
+ * here rather than imported from the client, so the stand-in states the API's facts on its own.
+ */
 export const QUOTA_EXCEEDED = 'QuotaExceededError';
 export const TOO_MANY_REQUESTS = 'TooManyRequestsError';
 
