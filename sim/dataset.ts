@@ -4,6 +4,24 @@
  * Items are generated lazily from (seed, index): a 100k dataset is never held in memory. Per seed, the
  * slow-to-build parts (engine list, word pools, rule sets, collections) are prepared once; per item a
  * cheap PRNG varies the values. Same (seed, index) gives byte-identical JSON.
+ *
+ * Shapes follow the public documentation and nothing else (/work/shared/REFERENCE.md summarises it):
+ * - Items and their context attributes: "Get objects from the IoC Stream",
+ *   https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream — items are files, URLs,
+ *   domains and IP addresses (`ITEM_TYPES`); `context_attributes` are `notification_id`,
+ *   `notification_date`, `origin`, `sources`, `tags` and, only for hunting origin, `hunting_info`
+ *   with `rule_name, rule_tags, snippet, source_country, source_key`.
+ * - `match_in_subfile` is documented only inside the `hunting_info` of the separate IoC Stream
+ *   Notification object (`GET /ioc_stream_notifications/{id}`,
+ *   https://docs.virustotal.com/reference/ioc-stream-notifications), not among the ioc_stream
+ *   item's context attributes: the generator never writes it.
+ * - Source types: Collection, Hunting ruleset, Retrohunt job, Threat Actor ("IoC Stream",
+ *   https://gtidocs.virustotal.com/docs/ioc-stream; `source_type:` filter values in REFERENCE.md).
+ *   Collections and threat actors are *sources* of a notification about one of the four item
+ *   types, never items themselves.
+ * - Each item's `links.self` is its object's API URL (`/api/v3/files|urls|domains|ip_addresses/{id}`).
+ * Object `attributes` are shaped like GTI's (see REFERENCE.md) with synthetic values; a few extra
+ * keys in the demo exist only to exercise empty-value cleaning.
  */
 import { createHash } from 'node:crypto';
 import type { JsonObject, JsonValue } from '../shared/core/json.js';
@@ -333,14 +351,6 @@ const THREAT_ACTORS = [
   'UNC3944',
   'Kimsuky',
 ];
-const INDUSTRIES = [
-  'Financial Services',
-  'Healthcare',
-  'Government',
-  'Energy & Utilities',
-  'Technology',
-  'Manufacturing',
-];
 const RULE_TAGS = [
   'apt',
   'crimeware',
@@ -431,12 +441,30 @@ const SECTION_NAMES = [
   '.themida',
 ];
 
-const TYPE_WEIGHTS: ReadonlyArray<[string, number]> = [
-  ['file', 0.7],
+/**
+ * The item types `GET /ioc_stream` returns, and the only values of its `entity_type:` filter
+ * (https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream).
+ */
+export const ITEM_TYPES = ['file', 'url', 'domain', 'ip_address'] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+
+/** Source types of a notification (`sources[].type`, the `source_type:` filter values). */
+export const SOURCE_TYPES = ['hunting_ruleset', 'retrohunt_job', 'collection', 'threat_actor'] as const;
+
+/** The `hunting_info` keys the ioc_stream page documents, exactly (hunting origin only). */
+export const HUNTING_INFO_KEYS = [
+  'rule_name',
+  'rule_tags',
+  'snippet',
+  'source_country',
+  'source_key',
+] as const;
+
+const TYPE_WEIGHTS: ReadonlyArray<[ItemType, number]> = [
+  ['file', 0.72],
   ['url', 0.12],
   ['domain', 0.1],
   ['ip_address', 0.06],
-  ['collection', 0.02],
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -515,7 +543,7 @@ function uuid(rng: Rng): string {
 // ---------------------------------------------------------------------------------------------
 // Item builders
 
-function pickType(rng: Rng): string {
+function pickType(rng: Rng): ItemType {
   const r = rng.float();
   let acc = 0;
   for (const [type, weight] of TYPE_WEIGHTS) {
@@ -1101,52 +1129,12 @@ function ipAttributes(rng: Rng, t: Templates, date: number): { id: string; attri
   };
 }
 
-function collectionAttributes(rng: Rng, t: Templates, date: number): { id: string; attributes: JsonObject } {
-  const ref = rng.pick(t.collections);
-  const isActor = ref.type === 'threat_actor';
-  const id = rng.chance(0.5) ? ref.id : isActor ? `threat-actor--${uuid(rng)}` : rng.hex(64);
-  return {
-    id,
-    attributes: {
-      name: isActor
-        ? ref.label
-        : `${rng.pick(FAMILIES)} campaign — ${rng.pick(['Q1', 'février', '三月', 'spring'])} 2026`,
-      collection_type: isActor
-        ? 'threat-actor'
-        : rng.pick(['collection', 'malware-family', 'campaign', 'report']),
-      description: rng.chance(0.2)
-        ? ''
-        : `Indicators associated with ${ref.label}, curated by Google Threat Intelligence analysts.`,
-      origin: rng.pick(['Google Threat Intelligence', 'Crowdsourced', 'Partner']),
-      creation_date: date - rng.int(86400 * 700),
-      last_modification_date: date,
-      tags: rng.chance(0.3) ? [] : ['apt', 'espionage'],
-      targeted_industries: rng.chance(0.3) ? [] : INDUSTRIES.slice(0, rng.range(1, 4)),
-      targeted_regions: rng.chance(0.3) ? [] : COUNTRIES.slice(0, rng.range(1, 5)),
-      source_region: rng.pick(COUNTRIES),
-      counters: {
-        files: rng.int(5000),
-        domains: rng.int(400),
-        urls: rng.int(800),
-        ip_addresses: rng.int(200),
-        iocs: rng.int(6000),
-      },
-      alt_names: isActor
-        ? [`${ref.label} (alias)`, rng.pick(['Fancy Bear', 'Cozy Bear', 'Wicked Panda', 'Царь-Медведь'])]
-        : [],
-      gti_assessment: gti(rng, rng.int(60)),
-      links: [],
-      private: false,
-    },
-  };
-}
-
-const API_PATH: Record<string, string> = {
+/** API collection of each item type, for `links.self` (https://docs.virustotal.com/reference/objects). */
+const API_PATH: Record<ItemType, string> = {
   file: 'files',
   url: 'urls',
   domain: 'domains',
   ip_address: 'ip_addresses',
-  collection: 'collections',
 };
 
 function snippet(rng: Rng): string {
@@ -1155,20 +1143,38 @@ function snippet(rng: Rng): string {
   return `${bytes.join(' ')}  |MZ......${rng.hex(4)}..| \n*begin_highlight*${bytes.slice(4, 10).join(' ')}*end_highlight*`;
 }
 
+/**
+ * Context attributes of one notification, as "Get objects from the IoC Stream" documents them
+ * (https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream): origin `hunting` for
+ * Livehunt and Retrohunt, whose source is the hunting ruleset or retrohunt job (a Livehunt
+ * notification's only source is its ruleset; several rulesets on one item are *unconfirmed* but
+ * allowed by `sources` being a list); origin `subscriptions` for collection and threat-actor
+ * subscriptions, one or more of them. `hunting_info` only for hunting origin, with exactly
+ * HUNTING_INFO_KEYS; absent otherwise.
+ */
 function contextFor(
   rng: Rng,
   t: Templates,
   seed: number,
   index: number,
   date: number,
-  type: string,
-  id: string,
+  type: ItemType,
 ): Notification['context_attributes'] {
-  const hunting = type !== 'collection' && rng.chance(0.65);
+  const hunting = rng.chance(0.65);
   const sources: NotificationSource[] = [];
-  let huntingInfo: JsonObject | null = null;
+  const tags: string[] = [];
+  if (rng.chance(0.4)) tags.push(rng.pick(NOTIF_TAGS));
+  if (rng.chance(0.1)) tags.push(rng.pick(NOTIF_TAGS));
+  const context: Notification['context_attributes'] = {
+    notification_id: notificationIdFor(seed, index),
+    notification_date: date,
+    origin: hunting ? 'hunting' : 'subscriptions',
+    sources,
+    tags,
+  };
   if (hunting) {
-    const retro = rng.chance(0.1);
+    // Retrohunt runs rules over past file submissions: only file notifications come from a job.
+    const retro = type === 'file' && rng.chance(0.1);
     const set = rng.pick(t.rulesets);
     if (retro) {
       const job = rng.pick(t.retrohunts);
@@ -1180,14 +1186,12 @@ function contextFor(
         sources.push({ type: 'hunting_ruleset', id: other.id, label: other.label });
       }
     }
-    huntingInfo = {
+    context.hunting_info = {
       rule_name: rng.pick(set.rules),
       rule_tags: rng.chance(0.3) ? [] : [rng.pick(RULE_TAGS), rng.pick(RULE_TAGS)],
       snippet: rng.chance(0.1) ? '' : snippet(rng),
       source_country: rng.chance(0.15) ? '' : rng.pick(COUNTRIES),
       source_key: rng.hex(8),
-      match_in_subfile: rng.chance(0.2),
-      match_source: rng.pick(['ORIGINAL_FILE', 'ORIGINAL_FILE', 'BEHAVIOUR', 'MEMORY_DUMP']),
     };
   } else {
     const n = rng.chance(0.15) ? 2 : 1;
@@ -1196,18 +1200,7 @@ function contextFor(
       sources.push({ type: c.type, id: c.id, label: c.label });
     }
   }
-  const tags: string[] = [];
-  if (rng.chance(0.4)) tags.push(rng.pick(NOTIF_TAGS));
-  if (rng.chance(0.1)) tags.push(rng.pick(NOTIF_TAGS));
-  return {
-    notification_id: notificationIdFor(seed, index),
-    notification_date: date,
-    origin: hunting ? 'hunting' : 'subscriptions',
-    sources,
-    tags,
-    hunting_info: huntingInfo,
-    notification_entity: rng.chance(0.1) ? '' : `${type}/${id.length > 24 ? id.slice(0, 24) : id}`,
-  };
+  return context;
 }
 
 /** Unique across seeds < 10^6 and indices < 10^10: a 17-digit string like GTI's numeric ids. */
@@ -1219,7 +1212,7 @@ function build(
   seed: number,
   index: number,
   date: number,
-  forceType: string | undefined,
+  forceType: ItemType | undefined,
   outlier: boolean,
 ): Notification {
   const t = templatesFor(seed);
@@ -1239,15 +1232,13 @@ function build(
     case 'ip_address':
       made = ipAttributes(rng, t, date);
       break;
-    default:
-      made = collectionAttributes(rng, t, date);
   }
   return {
     type,
     id: made.id,
-    links: { self: `https://www.virustotal.com/api/v3/${API_PATH[type] ?? 'files'}/${made.id}` },
+    links: { self: `https://www.virustotal.com/api/v3/${API_PATH[type]}/${made.id}` },
     attributes: made.attributes,
-    context_attributes: contextFor(rng, t, seed, index, date, type, made.id),
+    context_attributes: contextFor(rng, t, seed, index, date, type),
   };
 }
 
@@ -1360,26 +1351,35 @@ function hugeFile(rng: Rng, t: Templates, base: Notification): Notification {
   return { ...base, attributes };
 }
 
+/** Demo items whose sources are set by hand: subscriptions to a threat actor, a collection, and both. */
+const DEMO_SUBSCRIPTIONS: Readonly<
+  Record<number, { type: ItemType; sources: Array<'collection' | 'threat_actor'> }>
+> = {
+  10: { type: 'domain', sources: ['threat_actor'] },
+  26: { type: 'ip_address', sources: ['collection'] },
+  42: { type: 'file', sources: ['collection', 'threat_actor'] },
+};
+
+/** A Retrohunt notification (origin hunting, source a retrohunt job). */
+const DEMO_RETROHUNT = 15;
+
 export function demoDataset(): Dataset {
   const seed = DEMO_SEED;
   const t = templatesFor(seed);
   const rng = new Rng(stateFor(seed, 0, 9));
   const count = 48;
-  const types: string[] = [];
+  const types: ItemType[] = [];
   for (let i = 0; i < count; i++) {
     // Guarantee every type several times, files dominant.
     types.push(
-      i % 12 === 1
-        ? 'url'
-        : i % 12 === 4
-          ? 'domain'
-          : i % 12 === 7
-            ? 'ip_address'
-            : i % 16 === 10
-              ? 'collection'
-              : i % 12 === 9
-                ? 'url'
-                : 'file',
+      DEMO_SUBSCRIPTIONS[i]?.type ??
+        (i % 12 === 1 || i % 12 === 9
+          ? 'url'
+          : i % 12 === 4
+            ? 'domain'
+            : i % 12 === 7
+              ? 'ip_address'
+              : 'file'),
     );
   }
   const start = DEMO_END_SECONDS - 3600;
@@ -1401,8 +1401,6 @@ export function demoDataset(): Dataset {
         snippet: '4D 5A 90 00 03 00 00 00  |MZ......| *begin_highlight*пример 例子*end_highlight*',
         source_country: 'DE',
         source_key: 'a1b2c3d4',
-        match_in_subfile: true,
-        match_source: 'ORIGINAL_FILE',
       };
     }
     if (i === 5) {
@@ -1417,8 +1415,23 @@ export function demoDataset(): Dataset {
       item.attributes = attrs;
     }
     if (i === 6) {
+      // The one subscription notification with `hunting_info: null` rather than absent: the docs say
+      // "only present" for hunting origin; REFERENCE.md allows either, so clients must take both.
       ctx.origin = 'subscriptions';
       ctx.hunting_info = null;
+    }
+    const subscription = DEMO_SUBSCRIPTIONS[i];
+    if (subscription) {
+      ctx.origin = 'subscriptions';
+      ctx.sources = subscription.sources.map((type) => {
+        const ref = t.collections.find((c) => c.type === type) ?? t.collections[0];
+        return { type, id: ref?.id ?? '', label: ref?.label ?? '' };
+      });
+    }
+    if (i === DEMO_RETROHUNT) {
+      const job = t.retrohunts[0];
+      ctx.origin = 'hunting';
+      if (job) ctx.sources = [{ type: 'retrohunt_job', id: job.id, label: job.label }];
     }
     if (i === 17) {
       item = hugeFile(rng, t, item);
@@ -1426,10 +1439,10 @@ export function demoDataset(): Dataset {
     }
     items.push(item);
   }
-  // Guarantee both origins have the expected shape.
-  for (const item of items) {
+  // Guarantee both origins have the documented shape.
+  for (const [i, item] of items.entries()) {
     const ctx = item.context_attributes;
-    if (ctx.origin === 'subscriptions') ctx.hunting_info = null;
+    if (ctx.origin === 'subscriptions' && i !== 6) delete ctx.hunting_info;
     if (ctx.origin === 'hunting' && !ctx.hunting_info)
       ctx.hunting_info = {
         rule_name: 'generic_rule',
@@ -1437,16 +1450,16 @@ export function demoDataset(): Dataset {
         snippet: '',
         source_country: 'US',
         source_key: 'deadbeef',
-        match_in_subfile: false,
-        match_source: 'ORIGINAL_FILE',
       };
-    if (
-      ctx.origin === 'hunting' &&
-      ctx.sources?.[0]?.type !== 'hunting_ruleset' &&
-      ctx.sources?.[0]?.type !== 'retrohunt_job'
-    ) {
+    const huntingSource = (type: string | undefined): boolean =>
+      type === 'hunting_ruleset' || type === 'retrohunt_job';
+    if (ctx.origin === 'hunting' && !(ctx.sources ?? []).every((s) => huntingSource(s.type))) {
       const s = t.rulesets[0];
       if (s) ctx.sources = [{ type: 'hunting_ruleset', id: s.id, label: s.label }];
+    }
+    if (ctx.origin === 'subscriptions' && (ctx.sources ?? []).some((s) => huntingSource(s.type))) {
+      const c = t.collections[i % t.collections.length];
+      if (c) ctx.sources = [{ type: c.type, id: c.id, label: c.label }];
     }
   }
   return arrayDataset(items);

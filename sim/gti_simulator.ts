@@ -1,8 +1,30 @@
 /**
  * Loopback GTI / VirusTotal `GET /api/v3/ioc_stream` simulator over a Dataset.
  *
- * Speaks GTI's wire format: filter terms, order date+|date-, limit 1..40, opaque cursor,
- * descriptors_only, VT-shaped errors. Pages are streamed out item by item (each item serialised once).
+ * Speaks GTI's wire format: filter terms, order date+|date-, limit 1..40, cursor, descriptors_only,
+ * VT-shaped errors. Pages are streamed out item by item (each item serialised once).
+ *
+ * Sources of what it does (facts gathered in /work/shared/REFERENCE.md, "GTI / VirusTotal ioc_stream"):
+ * - [IOC] "Get objects from the IoC Stream", https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream:
+ *   the endpoint, `filter` terms (date, origin, entity_type, entity_id, source_type, source_id,
+ *   notification_tag), `order` date-|date+ (default date-), `limit` (default 10, max 40), `cursor`,
+ *   `descriptors_only`, the item types and their context attributes.
+ * - [COLL] "Collections", https://docs.virustotal.com/reference/collections: a page is
+ *   `{data, meta: {cursor}, links: {self, next}}`; the last page has no cursor and no next link.
+ * - [OBJ] "Objects", https://docs.virustotal.com/reference/objects: a descriptor is the (type, id) pair.
+ * - [ERR] "Errors", https://docs.virustotal.com/reference/errors: `{"error": {"code", "message"}}`
+ *   and the code of each status (400 BadRequestError / InvalidArgumentError, 401
+ *   AuthenticationRequiredError / WrongCredentialsError, 403 ForbiddenError, 404 NotFoundError,
+ *   429 QuotaExceededError / TooManyRequestsError, 503 TransientError, 504 DeadlineExceededError).
+ * - [AUTH] "Authentication", https://docs.virustotal.com/reference/authentication: the `x-apikey` header;
+ *   [ERR] gives the missing-header answer (401 AuthenticationRequiredError "X-Apikey header is missing").
+ * *Unconfirmed* (no public source; configurable where a client could depend on it): whether `date:X+` /
+ * `date:X-` include X (`dateFilterInclusive`); date forms other than `YYYY-MM-DDTHH:MM:SS`; the cursor's
+ * format and its binding to the query (ours: opaque base64url, refused with another query); which 400 code
+ * a bad filter, order, limit or cursor gets; whether descriptors keep `context_attributes`
+ * (`descriptorsWithContext`); `meta.count`; a `Retry-After` header on 429 (sent only when a fault sets it);
+ * a code for 500 (none documented: InternalError here). Not simulated: the 7-day retention
+ * (https://gtidocs.virustotal.com/docs/ioc-stream) and DELETE.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,23 +33,48 @@ import type { Notification } from '../shared/gti/notification.js';
 import type { Dataset } from './dataset.js';
 import { sendJson } from './http_util.js';
 
+/** An injected failure. The body is VT's error shape [ERR] unless `body` replaces it. */
 export interface GtiFault {
   status: number;
+  /**
+   * The VT error code in the body. Default: DEFAULT_ERROR_CODE for the status; a 429 defaults to
+   * TooManyRequestsError (back off and retry). Use QuotaExceededError for a used-up quota [ERR].
+   */
+  code?: string;
+  message?: string;
+  /** A `Retry-After` header value in seconds. VT does not document one (*unconfirmed*): only when set. */
+  retryAfterSeconds?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
 export interface GtiSimulatorOptions {
   dataset: Dataset;
-  /** If set, `x-apikey` must equal it (else 401 WrongCredentialsError); a missing header is 401 AuthenticationRequiredError. */
+  /**
+   * If set, `x-apikey` must equal it (else 401 WrongCredentialsError); a missing header is 401
+   * AuthenticationRequiredError [AUTH] [ERR].
+   */
   apiKey?: string;
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
   /** Delay before each response. */
   latencyMs?: number;
-  /** Default true: `date:X+` means >= X and `date:X-` means <= X; false makes both strict. */
+  /**
+   * Default true: `date:X+` means >= X and `date:X-` means <= X; false makes both strict. Which one GTI
+   * does is *unconfirmed* (clients overlap by a second and de-duplicate, so both must work).
+   */
   dateFilterInclusive?: boolean;
+  /**
+   * Default true: a `descriptors_only` item is `{type, id, links, context_attributes}`; false: the bare
+   * descriptor `{type, id}` [OBJ]. What GTI keeps beside the (type, id) pair is *unconfirmed*.
+   */
+  descriptorsWithContext?: boolean;
+  /**
+   * A quota of this many API requests: once used up, every further request answers 429
+   * QuotaExceededError [ERR] (GTI's daily quota resets at 00:00 UTC; the simulator never resets it).
+   */
+  quotaRequests?: number;
   /**
    * Default false. True: every item is serialised once, up front (before the server listens), and its
    * JSON bytes are kept, so serving a page is a copy of cached bytes (benchmarks: the fake's CPU
@@ -58,12 +105,20 @@ export const GTI_MAX_LIMIT = 40;
 const COMMA = Buffer.from(',');
 export const GTI_DEFAULT_LIMIT = 10;
 
-const ERROR_CODE_BY_STATUS: Record<number, string> = {
+/**
+ * VT's 429 codes [ERR]: a minute, daily or monthly quota is used up / too many requests at once. Written
+ * here rather than imported from the client, so the stand-in states the API's facts on its own.
+ */
+export const QUOTA_EXCEEDED = 'QuotaExceededError';
+export const TOO_MANY_REQUESTS = 'TooManyRequestsError';
+
+/** The code an injected fault's body carries by default, per status [ERR]; 500 has none documented. */
+export const DEFAULT_ERROR_CODE: Readonly<Record<number, string>> = {
   400: 'BadRequestError',
   401: 'WrongCredentialsError',
   403: 'ForbiddenError',
   404: 'NotFoundError',
-  429: 'QuotaExceededError',
+  429: TOO_MANY_REQUESTS,
   500: 'InternalError',
   503: 'TransientError',
   504: 'DeadlineExceededError',
@@ -96,7 +151,10 @@ interface ParsedQuery {
   identity: string;
 }
 
-/** Parses a date filter value (without the trailing +/-): ISO time with or without Z, a date, or unix seconds. */
+/**
+ * Parses a date filter value (without the trailing +/-). [IOC] shows `date:2026-01-31T10:00:00+`; the other
+ * forms accepted here (with Z or an offset, a bare date, unix seconds) are *unconfirmed* leniency.
+ */
 export function parseFilterDate(value: string): number | undefined {
   if (/^\d+$/.test(value)) return Number(value);
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
@@ -114,6 +172,10 @@ function unquote(value: string): string {
   return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
 }
 
+/**
+ * Reads the query [IOC]. Filter terms are space separated and combine with AND [IOC]; an unknown term
+ * answers 400 BadRequestError (*unconfirmed*: GTI may ignore it or use another code).
+ */
 function parseQuery(url: URL, inclusive: boolean): ParsedQuery {
   const params = url.searchParams;
   const filter = (params.get('filter') ?? '').trim();
@@ -149,6 +211,7 @@ function parseQuery(url: URL, inclusive: boolean): ParsedQuery {
       case 'entity_id':
         predicates.push((n) => n.id === value);
         break;
+      // A notification with several sources matches when any of them does (*unconfirmed*).
       case 'source_type':
         predicates.push((n) => anySource(n, 'type', value));
         break;
@@ -163,10 +226,12 @@ function parseQuery(url: URL, inclusive: boolean): ParsedQuery {
     }
   }
 
+  // date- (newest first) is the default [IOC]; a bad value's 400 code is *unconfirmed*.
   const orderParam = params.get('order') ?? 'date-';
   if (orderParam !== 'date+' && orderParam !== 'date-') {
     throw new GtiHttpError(400, 'InvalidArgumentError', `Invalid order "${orderParam}": use date+ or date-`);
   }
+  // Default 10, max 40 [IOC]; refusing rather than clamping an out-of-range limit is *unconfirmed*.
   const limitParam = params.get('limit');
   let limit = GTI_DEFAULT_LIMIT;
   if (limitParam !== null) {
@@ -195,6 +260,10 @@ function parseQuery(url: URL, inclusive: boolean): ParsedQuery {
   };
 }
 
+/**
+ * The cursor is opaque to clients [COLL]; its format here (base64url JSON of the next index and the query)
+ * and the refusal of a cursor used with another query are *unconfirmed*.
+ */
 function encodeCursor(index: number, identity: string): string {
   return Buffer.from(JSON.stringify({ i: index, q: identity })).toString('base64url');
 }
@@ -233,7 +302,8 @@ function lowerBound(dataset: Dataset, ok: (date: number) => boolean): number {
   return lo;
 }
 
-function descriptor(item: Notification): Notification {
+function descriptor(item: Notification, withContext: boolean): unknown {
+  if (!withContext) return { type: item.type, id: item.id };
   const out: Notification = { type: item.type, id: item.id, context_attributes: item.context_attributes };
   if (item.links) out.links = item.links;
   return out;
@@ -247,6 +317,7 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
   const { dataset } = options;
   const host = options.host ?? '127.0.0.1';
   const inclusive = options.dateFilterInclusive ?? true;
+  const descriptorsWithContext = options.descriptorsWithContext ?? true;
   const requests: GtiRequestRecord[] = [];
   const servedIds = new Map<string, number>();
   let counter = 0;
@@ -262,6 +333,16 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
     }
   }
   const cached = options.cacheItems === true;
+
+  const quota = options.quotaRequests;
+  const quotaFault = (n: number): GtiFault | undefined =>
+    quota !== undefined && n > quota
+      ? {
+          status: 429,
+          code: QUOTA_EXCEEDED,
+          message: `Quota exceeded: ${quota} requests used (simulated; a daily quota resets at 00:00 UTC)`,
+        }
+      : undefined;
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
@@ -288,12 +369,19 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
     if (options.latencyMs && options.latencyMs > 0)
       await new Promise((r) => setTimeout(r, options.latencyMs));
 
-    const fault = options.fault?.({ n, url });
+    const fault = options.fault?.({ n, url }) ?? quotaFault(n);
     if (fault) {
-      const code = ERROR_CODE_BY_STATUS[fault.status] ?? 'InternalError';
-      reply(fault.status, fault.body ?? errorBody(code, `Injected fault ${fault.status}`), fault.headers);
+      const code = fault.code ?? DEFAULT_ERROR_CODE[fault.status] ?? 'InternalError';
+      const headers: Record<string, string> = { ...fault.headers };
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      reply(
+        fault.status,
+        fault.body ?? errorBody(code, fault.message ?? `Injected fault ${fault.status}`),
+        headers,
+      );
       return;
     }
+    // Only GET /api/v3/ioc_stream [IOC]; anything else is 404 NotFoundError [ERR].
     const path = url.pathname.replace(/\/+$/, '');
     if (req.method !== 'GET' || path !== '/api/v3/ioc_stream') {
       reply(404, errorBody('NotFoundError', `Resource not found: ${req.method} ${url.pathname}`));
@@ -326,6 +414,7 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
     const { minDate, maxDate } = q;
     const lo = minDate === undefined ? 0 : lowerBound(dataset, (d) => d >= minDate);
     const hi = maxDate === undefined ? dataset.size : lowerBound(dataset, (d) => d > maxDate);
+    // Ordered by notification_date [IOC]; ties keep dataset order (reversed for date-): *unconfirmed*.
     const ascending = q.order === 'date+';
     const step = ascending ? 1 : -1;
     let i = q.cursor ?? (ascending ? lo : hi - 1);
@@ -348,11 +437,15 @@ export async function startGtiSimulator(options: GtiSimulatorOptions): Promise<G
         page.push(cachedJson[i] as Buffer);
         ids.push(cachedIds[i] as string);
       } else if (item !== undefined) {
-        page.push(Buffer.from(JSON.stringify(q.descriptorsOnly ? descriptor(item) : item)));
+        page.push(
+          Buffer.from(JSON.stringify(q.descriptorsOnly ? descriptor(item, descriptorsWithContext) : item)),
+        );
         ids.push(item.context_attributes.notification_id);
       }
     }
 
+    // {data, meta: {cursor}, links: {self, next}}, no cursor or next on the last page [COLL];
+    // meta.count (REFERENCE.md) is *unconfirmed* by a public page.
     const selfUrl = `${baseUrl}/ioc_stream${url.search}`;
     const links: Record<string, string> = { self: selfUrl };
     const meta: Record<string, unknown> = { count: page.length };

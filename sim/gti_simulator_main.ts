@@ -2,7 +2,10 @@
  * Runs the GTI simulator as its own process (benchmarks, demo):
  *   node dist/sim/gti_simulator_main.js [--port N] [--count N | --demo] [--seed N] [--latency-ms N] [--api-key K]
  *     [--seconds-per-notification S] [--oversized-every N] [--start-seconds T] [--cache]
+ *     [--date-filter-exclusive] [--quota-requests N]
  * --cache serialises every item once before listening (see GtiSimulatorOptions.cacheItems).
+ * --date-filter-exclusive makes `date:X+` / `date:X-` strict (GTI's choice is unconfirmed; default inclusive).
+ * --quota-requests N answers 429 QuotaExceededError to every request after the Nth (a used-up quota).
  * Prints one JSON line `{"baseUrl":...,"size":...}` on stdout when ready; on SIGTERM/SIGINT prints a JSON
  * summary line and exits 0.
  */
@@ -24,6 +27,8 @@ async function main(): Promise<void> {
       'oversized-every': { type: 'string' },
       'start-seconds': { type: 'string' },
       cache: { type: 'boolean', default: false },
+      'date-filter-exclusive': { type: 'boolean', default: false },
+      'quota-requests': { type: 'string' },
     },
     strict: true,
   });
@@ -44,7 +49,13 @@ async function main(): Promise<void> {
     if (start !== undefined) options.startSeconds = start;
     dataset = generatedDataset(options);
   }
-  const simOptions: Parameters<typeof startGtiSimulator>[0] = { dataset, cacheItems: values.cache };
+  const simOptions: Parameters<typeof startGtiSimulator>[0] = {
+    dataset,
+    cacheItems: values.cache,
+    dateFilterInclusive: !values['date-filter-exclusive'],
+  };
+  const quota = intOption(values['quota-requests'], 'quota-requests');
+  if (quota !== undefined) simOptions.quotaRequests = quota;
   const port = intOption(values.port, 'port');
   if (port !== undefined) simOptions.port = port;
   const latency = intOption(values['latency-ms'], 'latency-ms');

@@ -3,8 +3,27 @@
  * re-exports it), enough for google-auth-library: the service account token
  * endpoint, email, project id and instance/universe facts. Point the library at it with
  * GCE_METADATA_HOST=<host> and METADATA_SERVER_DETECTION=assume-present in process.env (the library reads
- * process.env itself, at call time). Every request must carry `Metadata-Flavor: Google` (else 403), and
- * every answer carries it back, as gcp-metadata checks.
+ * process.env itself, at call time).
+ *
+ * Sources of what it does:
+ * - [GCE] "View and query VM metadata", https://cloud.google.com/compute/docs/metadata/querying-metadata:
+ *   paths under `/computeMetadata/v1/`
+ *   (`project/project-id`, `project/numeric-project-id`, `instance/id`, `instance/zone`,
+ *   `instance/service-accounts/{default|email}/{email,scopes,aliases,token}`); every request must carry
+ *   `Metadata-Flavor: Google`, else 403 ("Troubleshoot metadata server access",
+ *   https://cloud.google.com/compute/docs/troubleshooting/troubleshoot-metadata-server, lists 403).
+ * - [TOKEN] "Authenticate workloads using service accounts",
+ *   https://cloud.google.com/compute/docs/access/authenticate-workloads#applications: the token answer
+ *   `{"access_token", "expires_in", "token_type": "Bearer"}`.
+ * - [GCPM] googleapis/gcp-metadata `src/index.ts` (the client google-auth-library uses): base path
+ *   `/computeMetadata/v1`, the `GCE_METADATA_HOST` override, detection by `GET .../instance`, and the
+ *   check that every answer carries `Metadata-Flavor: Google` (else it throws); it also reads
+ *   `universe/universe-domain`.
+ * *Unconfirmed*: the 403 body text, `content-type: application/text` on plain-text answers, the
+ * `server` header, the `/` ping answer, the shape of the directory listings (`instance`, `project`, the
+ * root) and the example instance id, zone and numeric project id; the token's lifetime (`expiresIn`,
+ * default 3599) is configurable. Not simulated: `?recursive=`, `?wait_for_change=`, identity tokens, and
+ * the scopes a token was asked for.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,7 +80,7 @@ export async function startMetadataFake(options: MetadataFakeOptions = {}): Prom
     };
     req.resume();
     if (path === '/' || path === '') {
-      // Ping used by metadata detection.
+      // A ping without the header (*unconfirmed*; gcp-metadata detects through `instance` [GCPM]).
       send(200, 'computeMetadata/\n', 'application/text');
       return;
     }

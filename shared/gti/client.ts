@@ -1,8 +1,9 @@
 /**
  * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
  * holds the whole result set; the next page is requested while the caller works on the current
- * one (at most one request in flight per cursor). Retries 429/5xx/network errors with backoff and
- * jitter, honouring Retry-After; 400/401/403/404 fail at once with the API's error code. Errors
+ * one (at most one request in flight per cursor). Retries 429 TooManyRequestsError, 5xx and network
+ * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up)
+ * and 400/401/403/404 fail at once with the API's error code. Errors
  * never carry the API key or the request headers. Each response body is kept as bytes and read
  * into cleaned items as it arrives (gti_page.ts): no notification is ever parsed into objects
  * unless the byte cleaner leaves it to the object path.
@@ -58,6 +59,18 @@ export interface GtiClient {
 }
 
 const PERMANENT = new Set([400, 401, 403, 404]);
+
+/**
+ * VT's two 429 error codes (https://docs.virustotal.com/reference/errors): a minute, daily or monthly
+ * quota is used up (daily quotas reset at 00:00 UTC), or too many requests at once (back off and retry).
+ */
+export const GTI_QUOTA_EXCEEDED = 'QuotaExceededError';
+export const GTI_TOO_MANY_REQUESTS = 'TooManyRequestsError';
+
+/** GTI answered that a quota is used up: retrying before it resets only burns requests, so it is not retried. */
+export function isGtiQuotaExceeded(error: unknown): error is GtiApiError {
+  return error instanceof GtiApiError && error.status === 429 && error.vtCode === GTI_QUOTA_EXCEEDED;
+}
 
 /** Formats unix seconds as the ioc_stream date filter value (UTC, second precision). */
 export function gtiDate(seconds: number): string {
@@ -181,9 +194,12 @@ function cursorFromLink(link: unknown): string | undefined {
 function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
   const { message, error } = describeErrorBody(body);
   const vtCode = typeof error?.code === 'string' ? error.code : undefined;
-  const retryable = !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
-  const hint =
-    status === 401
+  const quota = status === 429 && vtCode === GTI_QUOTA_EXCEEDED;
+  // A 429 with any other code (or none) is "too many at once": retried like 5xx.
+  const retryable = !quota && !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
+  const hint = quota
+    ? ' (the GTI API quota is used up: per minute, day or month by contract; daily quotas reset at 00:00 UTC; not retried)'
+    : status === 401
       ? ' (check the GTI API key)'
       : status === 403
         ? ' (the key lacks access to the IOC Stream)'

@@ -1,4 +1,8 @@
-/** Small factories for notifications used by unit tests. */
+/**
+ * Small factories for notifications used by unit tests, in the documented ioc_stream shape
+ * (https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream): a Livehunt notification has
+ * origin `hunting`, its ruleset as source and a `hunting_info` with exactly its five documented keys.
+ */
 import type { Notification } from '../../shared/gti/notification.js';
 
 export function fileNotification(
@@ -9,7 +13,7 @@ export function fileNotification(
   return {
     type: 'file',
     id: `sha256-${id}`,
-    links: { self: `https://www.virustotal.com/api/v3/files/${id}` },
+    links: { self: `https://www.virustotal.com/api/v3/files/sha256-${id}` },
     attributes: {
       md5: 'a'.repeat(32),
       size: 1234,
@@ -22,7 +26,13 @@ export function fileNotification(
       notification_date: date,
       origin: 'hunting',
       sources: [{ type: 'hunting_ruleset', id: 'rs1', label: 'My rules' }],
-      hunting_info: null,
+      hunting_info: {
+        rule_name: 'rule_x',
+        rule_tags: ['apt'],
+        snippet: '4D 5A *begin_highlight*90 00*end_highlight*',
+        source_country: 'US',
+        source_key: 'a1b2c3d4',
+      },
     },
   };
 }

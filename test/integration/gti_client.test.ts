@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { GtiApiError } from '../../shared/core/errors.js';
 import { Secret } from '../../shared/core/redact.js';
-import { createGtiClient } from '../../shared/gti/client.js';
+import { createGtiClient, isGtiQuotaExceeded } from '../../shared/gti/client.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
@@ -43,20 +43,43 @@ describe('GTI client', () => {
     }
   });
 
-  it('honours Retry-After on 429 and retries 5xx, then succeeds', async () => {
+  it('honours Retry-After on 429 TooManyRequestsError and retries 5xx, then succeeds', async () => {
     const sim = await startGtiSimulator({
       dataset: generatedDataset({ count: 5, seed: 2 }),
       apiKey: KEY.reveal(),
       fault: ({ n }) =>
         n === 1
-          ? {
-              status: 429,
-              headers: { 'retry-after': '1' },
-              body: { error: { code: 'QuotaExceededError', message: 'quota' } },
-            }
+          ? { status: 429, code: 'TooManyRequestsError', retryAfterSeconds: 1 }
           : n === 2
             ? { status: 503, body: { error: { code: 'TransientError', message: 'later' } } }
             : undefined,
+    });
+    try {
+      const retries: Array<{ delayMs: number; code: string | undefined }> = [];
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+        onRetry: ({ delayMs, code }) => retries.push({ delayMs, code }),
+      });
+      const started = Date.now();
+      const page = await client.fetchPage({ filter: '', order: 'date+', limit: 10 });
+      assert.equal(page.items.length, 5);
+      assert.deepEqual(retries[0], { delayMs: 1000, code: 'TooManyRequestsError' });
+      assert.equal(retries[1]?.code, 'TransientError');
+      assert.ok(Date.now() - started >= 1000);
+      assert.equal(sim.requests.length, 3);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('stops at once on 429 QuotaExceededError, naming the quota, even with Retry-After', async () => {
+    const sim = await startGtiSimulator({
+      dataset: generatedDataset({ count: 5, seed: 2 }),
+      apiKey: KEY.reveal(),
+      fault: () => ({ status: 429, code: 'QuotaExceededError', retryAfterSeconds: 1 }),
     });
     try {
       const retries: number[] = [];
@@ -65,14 +88,49 @@ describe('GTI client', () => {
         apiKey: async () => KEY,
         timeoutMs: 5000,
         retry,
-        onRetry: ({ delayMs }) => retries.push(delayMs),
+        onRetry: ({ attempt }) => retries.push(attempt),
       });
-      const started = Date.now();
-      const page = await client.fetchPage({ filter: '', order: 'date+', limit: 10 });
-      assert.equal(page.items.length, 5);
-      assert.equal(retries[0], 1000);
-      assert.ok(Date.now() - started >= 1000);
+      await assert.rejects(client.fetchPage({ filter: '', order: 'date+', limit: 10 }), (e: unknown) => {
+        assert.ok(e instanceof GtiApiError);
+        assert.equal(e.status, 429);
+        assert.equal(e.vtCode, 'QuotaExceededError');
+        assert.equal(e.retryable, false);
+        assert.equal(e.retryAfterMs, undefined);
+        assert.ok(isGtiQuotaExceeded(e));
+        assert.match(e.message, /GTI answered 429 QuotaExceededError: .*quota is used up/);
+        return true;
+      });
+      assert.deepEqual(retries, []);
+      assert.equal(sim.requests.length, 1);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('pages until the quota is used up, then stops at once; TooManyRequestsError is not the quota case', async () => {
+    const sim = await startGtiSimulator({
+      dataset: generatedDataset({ count: 95, seed: 5 }),
+      apiKey: KEY.reveal(),
+      quotaRequests: 2,
+    });
+    try {
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+      });
+      let pages = 0;
+      await assert.rejects(
+        (async () => {
+          for await (const _ of client.pages({ filter: '', order: 'date+', limit: 40 })) pages += 1;
+        })(),
+        (e: unknown) => isGtiQuotaExceeded(e),
+      );
+      assert.equal(pages, 2);
       assert.equal(sim.requests.length, 3);
+      const tooMany = new GtiApiError('x', { status: 429, vtCode: 'TooManyRequestsError', retryable: true });
+      assert.equal(isGtiQuotaExceeded(tooMany), false);
     } finally {
       await sim.close();
     }

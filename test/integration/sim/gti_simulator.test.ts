@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Notification } from '../../../shared/gti/notification.js';
 import { generatedDataset } from '../../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../../sim/gti_simulator.js';
@@ -11,6 +15,7 @@ interface Page {
 }
 
 const KEY = 'test-key-123';
+const MAIN = fileURLToPath(new URL('../../../sim/gti_simulator_main.js', import.meta.url));
 
 async function get(
   url: string,
@@ -163,34 +168,104 @@ describe('GTI simulator', () => {
     assert.equal((other.body as { error: { code: string } }).error.code, 'NotFoundError');
   });
 
-  it('injects 429 with Retry-After and 5xx faults, then serves normally', async () => {
+  it('injects 429 and 5xx faults with VT error codes, Retry-After only when set, then serves normally', async () => {
     const faulty = await startGtiSimulator({
       dataset,
       fault: ({ n }) =>
         n === 1
-          ? { status: 429, headers: { 'retry-after': '2' } }
+          ? { status: 429 }
           : n === 2
-            ? { status: 503 }
+            ? { status: 429, code: 'QuotaExceededError', retryAfterSeconds: 2 }
             : n === 3
-              ? { status: 500 }
-              : undefined,
+              ? { status: 503 }
+              : n === 4
+                ? { status: 500 }
+                : undefined,
     });
     try {
-      const first = await get(`${faulty.baseUrl}/ioc_stream`);
-      assert.equal(first.status, 429);
-      assert.equal(first.headers.get('retry-after'), '2');
-      assert.equal((first.body as { error: { code: string } }).error.code, 'QuotaExceededError');
-      assert.equal((await get(`${faulty.baseUrl}/ioc_stream`)).status, 503);
+      const code = (body: unknown): string => (body as { error: { code: string } }).error.code;
+      // VT documents two 429 codes (https://docs.virustotal.com/reference/errors): by default a fault is the
+      // transient one, and it carries no Retry-After, which VT does not document.
+      const tooMany = await get(`${faulty.baseUrl}/ioc_stream`);
+      assert.equal(tooMany.status, 429);
+      assert.equal(code(tooMany.body), 'TooManyRequestsError');
+      assert.equal(tooMany.headers.get('retry-after'), null);
+      const quota = await get(`${faulty.baseUrl}/ioc_stream`);
+      assert.equal(quota.status, 429);
+      assert.equal(code(quota.body), 'QuotaExceededError');
+      assert.equal(quota.headers.get('retry-after'), '2');
+      const transient = await get(`${faulty.baseUrl}/ioc_stream`);
+      assert.equal(transient.status, 503);
+      assert.equal(code(transient.body), 'TransientError');
       assert.equal((await get(`${faulty.baseUrl}/ioc_stream`)).status, 500);
       const ok = await get(`${faulty.baseUrl}/ioc_stream`);
       assert.equal(ok.status, 200);
       assert.equal(faulty.servedIds.size, 10);
       assert.deepEqual(
         faulty.requests.map((r) => r.status),
-        [429, 503, 500, 200],
+        [429, 429, 503, 500, 200],
       );
     } finally {
       await faulty.close();
+    }
+  });
+
+  it('answers QuotaExceededError to every request once quotaRequests are used up', async () => {
+    const limited = await startGtiSimulator({ dataset, quotaRequests: 2 });
+    try {
+      assert.equal((await get(`${limited.baseUrl}/ioc_stream`)).status, 200);
+      assert.equal((await get(`${limited.baseUrl}/ioc_stream`)).status, 200);
+      for (let i = 0; i < 3; i++) {
+        const over = await get(`${limited.baseUrl}/ioc_stream`);
+        assert.equal(over.status, 429);
+        assert.equal((over.body as { error: { code: string } }).error.code, 'QuotaExceededError');
+        assert.equal(over.headers.get('retry-after'), null);
+      }
+      assert.equal(limited.servedIds.size, 10);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('serves bare (type, id) descriptors when descriptorsWithContext is false', async () => {
+    const bare = await startGtiSimulator({ dataset, descriptorsWithContext: false });
+    try {
+      const { body } = await get(`${bare.baseUrl}/ioc_stream?limit=3&descriptors_only=true`);
+      const data = (body as Page).data as unknown as Array<Record<string, unknown>>;
+      assert.equal(data.length, 3);
+      for (const item of data) assert.deepEqual(Object.keys(item).sort(), ['id', 'type']);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('gti_simulator_main takes --date-filter-exclusive and --quota-requests', async () => {
+    const child = spawn(process.execPath, [
+      MAIN,
+      '--count',
+      '50',
+      '--seed',
+      '11',
+      '--date-filter-exclusive',
+      '--quota-requests',
+      '1',
+    ]);
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const ready = JSON.parse(String((await lines.next()).value)) as { baseUrl: string; firstDate: number };
+      const filter = encodeURIComponent(`date:${iso(ready.firstDate)}+`);
+      const first = await get(`${ready.baseUrl}/ioc_stream?order=date%2B&limit=40&filter=${filter}`);
+      assert.equal(first.status, 200);
+      assert.ok(
+        (first.body as Page).data.every((n) => n.context_attributes.notification_date > ready.firstDate),
+      );
+      const second = await get(`${ready.baseUrl}/ioc_stream`);
+      assert.equal(second.status, 429);
+      assert.equal((second.body as { error: { code: string } }).error.code, 'QuotaExceededError');
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 

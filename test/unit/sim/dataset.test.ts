@@ -8,6 +8,72 @@ const bytesOf = (n: Notification): number => Buffer.byteLength(JSON.stringify(n)
 
 const nonAscii = (text: string): boolean => [...text].some((c) => (c.codePointAt(0) ?? 0) > 127);
 
+// The documented shapes, written out here rather than imported, so the test checks the generator against
+// the documentation: "Get objects from the IoC Stream",
+// https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream (item types, context attributes,
+// hunting_info keys) and the `source_type:` filter values (REFERENCE.md).
+const DOCUMENTED_TYPES = ['domain', 'file', 'ip_address', 'url'];
+const DOCUMENTED_CONTEXT_KEYS = [
+  'hunting_info',
+  'notification_date',
+  'notification_id',
+  'origin',
+  'sources',
+  'tags',
+];
+const DOCUMENTED_HUNTING_INFO_KEYS = ['rule_name', 'rule_tags', 'snippet', 'source_country', 'source_key'];
+const SOURCE_TYPES_BY_ORIGIN: Record<string, string[]> = {
+  hunting: ['hunting_ruleset', 'retrohunt_job'],
+  subscriptions: ['collection', 'threat_actor'],
+};
+const API_COLLECTION: Record<string, string> = {
+  file: 'files',
+  url: 'urls',
+  domain: 'domains',
+  ip_address: 'ip_addresses',
+};
+
+/** Every documented-shape rule for one item; returns the problems found. */
+function shapeProblems(n: Notification): string[] {
+  const problems: string[] = [];
+  const ctx = n.context_attributes;
+  const where = `${ctx.notification_id} (${n.type})`;
+  if (!DOCUMENTED_TYPES.includes(n.type))
+    problems.push(`${where}: type ${n.type} is not an ioc_stream item type`);
+  if (n.links?.self !== `https://www.virustotal.com/api/v3/${API_COLLECTION[n.type]}/${n.id}`)
+    problems.push(`${where}: links.self ${n.links?.self}`);
+  for (const key of Object.keys(ctx))
+    if (!DOCUMENTED_CONTEXT_KEYS.includes(key))
+      problems.push(`${where}: undocumented context attribute ${key}`);
+  const origin = String(ctx.origin);
+  const allowed = SOURCE_TYPES_BY_ORIGIN[origin];
+  if (!allowed) problems.push(`${where}: origin ${origin}`);
+  const sources = ctx.sources ?? [];
+  if (sources.length === 0) problems.push(`${where}: no sources`);
+  for (const s of sources) {
+    if (!allowed?.includes(String(s.type)))
+      problems.push(`${where}: source type ${s.type} on origin ${origin}`);
+    if (typeof s.id !== 'string' || s.id === '') problems.push(`${where}: source without id`);
+  }
+  const info = ctx.hunting_info;
+  if (origin === 'hunting') {
+    if (info === null || info === undefined) problems.push(`${where}: hunting origin without hunting_info`);
+    else {
+      const keys = Object.keys(info).sort();
+      if (JSON.stringify(keys) !== JSON.stringify(DOCUMENTED_HUNTING_INFO_KEYS))
+        problems.push(`${where}: hunting_info keys ${keys.join(',')}`);
+      for (const key of ['rule_name', 'snippet', 'source_country', 'source_key'])
+        if (typeof info[key] !== 'string') problems.push(`${where}: hunting_info.${key} is not a string`);
+      const tags = info.rule_tags;
+      if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
+        problems.push(`${where}: hunting_info.rule_tags is not a list of strings`);
+    }
+  } else if (info !== undefined && info !== null) {
+    problems.push(`${where}: hunting_info on origin ${origin}`);
+  }
+  return problems;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
@@ -53,13 +119,8 @@ describe('generatedDataset', () => {
       assert.ok(Number.isInteger(ctx.notification_date));
       ids.add(ctx.notification_id);
       assert.ok((ctx.sources ?? []).length >= 1);
-      if (ctx.origin === 'hunting') {
-        hunting++;
-        assert.equal(typeof ctx.hunting_info?.rule_name, 'string');
-      } else {
-        subscriptions++;
-        assert.equal(ctx.hunting_info, null);
-      }
+      if (ctx.origin === 'hunting') hunting++;
+      else subscriptions++;
       if (i % 500 === 499) {
         outliers.push(size);
         assert.equal(n.type, 'file');
@@ -74,12 +135,53 @@ describe('generatedDataset', () => {
     const files = (byType.get('file') ?? []).sort((a, b) => a - b);
     const share = (t: string): number => (byType.get(t)?.length ?? 0) / ds.size;
     assert.ok(share('file') > 0.6 && share('file') < 0.8, `file share ${share('file')}`);
-    for (const t of ['url', 'domain', 'ip_address', 'collection'])
-      assert.ok(share(t) > 0.005, `${t} share ${share(t)}`);
+    for (const t of ['url', 'domain', 'ip_address']) assert.ok(share(t) > 0.03, `${t} share ${share(t)}`);
+    assert.deepEqual([...byType.keys()].sort(), DOCUMENTED_TYPES);
     assert.ok(percentile(files, 0.05) >= 15_000, `file p5 ${percentile(files, 0.05)}`);
     assert.ok(percentile(files, 0.95) <= 40_000, `file p95 ${percentile(files, 0.95)}`);
     assert.equal(outliers.length, 4);
     for (const size of outliers) assert.ok(size >= 300_000, `outlier ${size}`);
+  });
+
+  it('produces only documented shapes: four item types, documented context attributes and sources', () => {
+    const ds = generatedDataset({ count: 3000, seed: 1 });
+    const problems: string[] = [];
+    const sourceTypes = new Set<string>();
+    const origins = new Map<string, Set<string>>();
+    for (let i = 0; i < ds.size; i++) {
+      const n = ds.get(i);
+      problems.push(...shapeProblems(n));
+      for (const s of n.context_attributes.sources ?? []) sourceTypes.add(String(s.type));
+      const origin = String(n.context_attributes.origin);
+      origins.set(origin, (origins.get(origin) ?? new Set()).add(n.type));
+    }
+    assert.deepEqual(problems.slice(0, 10), []);
+    assert.deepEqual([...sourceTypes].sort(), [
+      'collection',
+      'hunting_ruleset',
+      'retrohunt_job',
+      'threat_actor',
+    ]);
+    // Collections and threat actors are sources of notifications about items of every type.
+    assert.deepEqual([...(origins.get('subscriptions') ?? [])].sort(), DOCUMENTED_TYPES);
+    assert.deepEqual([...(origins.get('hunting') ?? [])].sort(), DOCUMENTED_TYPES);
+  });
+
+  it('writes hunting_info only for hunting origin, and never match_in_subfile in an ioc_stream item', () => {
+    const ds = generatedDataset({ count: 1000, seed: 5 });
+    let withInfo = 0;
+    for (let i = 0; i < ds.size; i++) {
+      const ctx = ds.get(i).context_attributes;
+      if (ctx.origin === 'hunting') {
+        withInfo++;
+        assert.deepEqual(Object.keys(ctx.hunting_info ?? {}).sort(), DOCUMENTED_HUNTING_INFO_KEYS);
+      } else {
+        // "Only present for notifications of hunting origin": absent here.
+        assert.equal('hunting_info' in ctx, false, ctx.notification_id);
+      }
+      assert.ok(!JSON.stringify(ctx).includes('match_in_subfile'), ctx.notification_id);
+    }
+    assert.ok(withInfo > 0);
   });
 
   it('file notifications carry the full analysis', () => {
@@ -163,17 +265,33 @@ describe('demoDataset', () => {
   const ds = demoDataset();
   const items = Array.from({ length: ds.size }, (_, i) => ds.get(i));
 
-  it('covers every type, both origins, several sources and unicode', () => {
+  it('covers every type, both origins, every source type, several sources and unicode', () => {
     assert.ok(ds.size >= 40 && ds.size <= 60, `size ${ds.size}`);
     const types = new Set(items.map((n) => n.type));
-    assert.deepEqual([...types].sort(), ['collection', 'domain', 'file', 'ip_address', 'url']);
+    assert.deepEqual([...types].sort(), DOCUMENTED_TYPES);
+    assert.deepEqual(items.flatMap(shapeProblems), []);
+    const sourceTypes = new Set(
+      items.flatMap((n) => (n.context_attributes.sources ?? []).map((s) => s.type)),
+    );
+    assert.deepEqual([...sourceTypes].sort(), [
+      'collection',
+      'hunting_ruleset',
+      'retrohunt_job',
+      'threat_actor',
+    ]);
     assert.ok(
       items.some((n) => n.context_attributes.origin === 'hunting' && n.context_attributes.hunting_info),
     );
+    // Subscriptions without hunting_info: absent (as documented) and, once, null (REFERENCE.md allows it).
+    const subscriptions = items.filter((n) => n.context_attributes.origin === 'subscriptions');
+    assert.ok(subscriptions.some((n) => !('hunting_info' in n.context_attributes)));
+    assert.equal(subscriptions.filter((n) => n.context_attributes.hunting_info === null).length, 1);
     assert.ok(
-      items.some(
-        (n) => n.context_attributes.origin === 'subscriptions' && n.context_attributes.hunting_info === null,
-      ),
+      subscriptions.some((n) => {
+        const kinds = new Set((n.context_attributes.sources ?? []).map((s) => s.type));
+        return kinds.has('collection') && kinds.has('threat_actor');
+      }),
+      'a notification from both a collection and a threat actor',
     );
     assert.ok(items.some((n) => (n.context_attributes.sources ?? []).length >= 3));
     assert.ok(items.some((n) => nonAscii(JSON.stringify(n.context_attributes))));
