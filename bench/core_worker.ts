@@ -9,7 +9,7 @@
  * Prints one JSON object (CoreResult) on stdout.
  */
 import { parseArgs } from 'node:util';
-import { CONFIG_VARIABLES } from '../shared/core/config.js';
+import { SPECS } from '../shared/core/config_table.js';
 import { JsonCleaner } from '../shared/gti/clean_json.js';
 import { splitPage } from '../shared/gti/page.js';
 import { chunkEntries } from '../shared/pipeline/chunker.js';
@@ -51,12 +51,6 @@ export interface CoreResult {
 
 const PAGE_SIZE = 40;
 
-function defaultOf(name: string): string {
-  const value = CONFIG_VARIABLES.find((v) => v.name === name)?.default;
-  if (value === undefined) throw new Error(`${name} has no default`);
-  return value;
-}
-
 export async function measureCore(
   count: number,
   seed: number,
@@ -69,7 +63,7 @@ export async function measureCore(
     fetchTime: new Date(),
     namespace: undefined,
     // What sync uses by default, so the CI bench test can compare their request bytes.
-    useCaseName: defaultOf('USE_CASE_NAME'),
+    useCaseName: SPECS.USE_CASE_NAME.default,
     chunkMaxBytes,
     forwarder: undefined,
   });

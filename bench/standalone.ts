@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SPECS } from '../shared/core/config_table.js';
 import type { ChronicleStats } from '../sim/chronicle_simulator.js';
 import { DEFAULT_START_SECONDS } from '../sim/dataset.js';
 import { cpuTimeOf } from './machine.js';
@@ -13,7 +14,8 @@ import { distPath, runMeasured } from './processes.js';
 import { type Services, startServices } from './services.js';
 
 export const BENCH_CUSTOMER_ID = '7e0f9d0a-3c1b-4f5e-9a2d-6b8c1d2e3f40';
-export const CHUNK_MAX_BYTES = 3_900_000;
+/** The configured default, as sync uses it. */
+export const CHUNK_MAX_BYTES = SPECS.CHUNK_MAX_BYTES.default;
 
 export interface StandaloneOptions {
   readonly count: number;

@@ -10,6 +10,7 @@ import {
   parseStartSpec,
   requireSettings,
 } from '../../../../shared/core/config.js';
+import { SPECS, type Spec } from '../../../../shared/core/config_table.js';
 import { ConfigError } from '../../../../shared/core/errors.js';
 
 const now = new Date('2026-03-01T12:00:00Z');
@@ -118,5 +119,35 @@ describe('config', () => {
     const names = CONFIG_VARIABLES.map((v) => v.name);
     assert.equal(new Set(names).size, names.length);
     for (const v of CONFIG_VARIABLES) assert.ok(v.description.length > 10, v.name);
+  });
+
+  it('reads every variable of the table through its reader, naming it when the value is bad', () => {
+    const bad = 'not valid at all ~';
+    let checked = 0;
+    for (const [name, spec] of Object.entries(SPECS) as [string, Spec<unknown>][]) {
+      if (name === 'CONFIG_FILE' || 'value' in spec.reader.read(bad)) continue;
+      checked += 1;
+      assert.ok(
+        problems({ [name]: bad }).some((p) => p.startsWith(`${name}:`)),
+        `${name} is in the table but loadConfig did not read it`,
+      );
+    }
+    assert.ok(checked > 30, `only ${checked} variables checked`);
+  });
+
+  it('shows each typed default in the documented table', () => {
+    for (const v of CONFIG_VARIABLES) {
+      const spec = SPECS[v.name as keyof typeof SPECS] as Spec<unknown>;
+      const expected = spec.shownDefault ?? (spec.default === undefined ? undefined : String(spec.default));
+      assert.equal(v.default, expected, v.name);
+    }
+    assert.equal(loadConfig({}, { now }).entries.chunkMaxBytes, SPECS.CHUNK_MAX_BYTES.default);
+  });
+
+  it('never echoes a secret value in a problem', () => {
+    const key = 'vt key with spaces 0123456789abcdef';
+    const found = problems({ VT_API_KEY: key });
+    assert.ok(found.some((p) => p.startsWith('VT_API_KEY:')));
+    assert.ok(found.every((p) => !p.includes('0123456789abcdef')));
   });
 });
