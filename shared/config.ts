@@ -130,7 +130,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   {
     name: 'CHRONICLE_API_VERSION',
-    description: 'Chronicle API version.',
+    description: 'Chronicle API version: `v1alpha` or `v1beta` (logs:import exists only under these).',
     default: 'v1alpha',
     functions: ['sender'],
   },
@@ -278,7 +278,7 @@ export interface Config {
     readonly logType: string;
     readonly forwarderId: string | undefined;
     readonly baseUrl: string;
-    readonly apiVersion: string;
+    readonly apiVersion: ChronicleApiVersion;
     readonly concurrency: number;
   };
   readonly entries: {
@@ -318,6 +318,9 @@ const LOG_TYPE = /^[A-Z][A-Z0-9_]{1,63}$/;
 const RELATIVE = /^-(\d+)([mhdw])$/;
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 604800 };
 export const REQUEST_LIMIT_BYTES = 4_000_000;
+/** The API versions that have logs:import (none other does; terraform/variables.tf allows the same). */
+export const CHRONICLE_API_VERSIONS = ['v1alpha', 'v1beta'] as const;
+export type ChronicleApiVersion = (typeof CHRONICLE_API_VERSIONS)[number];
 
 /** Parses VT_DATE_FILTER into unix seconds, or returns undefined when malformed. */
 export function parseStartSpec(spec: string, now: Date): number | undefined {
@@ -468,8 +471,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const logType =
     match('CHRONICLE_LOG_TYPE', LOG_TYPE, 'an upper-case log type like GTI_IOC_STREAM') ?? 'GTI_IOC_STREAM';
   const chronicleBase = url('CHRONICLE_API_BASE_URL', `https://${region}-chronicle.googleapis.com`);
-  const apiVersion =
-    match('CHRONICLE_API_VERSION', /^v1(alpha|beta)?$/, 'v1alpha, v1beta or v1') ?? 'v1alpha';
+  const apiVersion = oneOf('CHRONICLE_API_VERSION', CHRONICLE_API_VERSIONS, 'v1alpha');
 
   const namespace = match('NAMESPACE', /^[A-Za-z0-9_.-]{1,64}$/, 'up to 64 letters, digits, _ . -');
   const useCaseName =

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { CONFIG_VARIABLES, loadConfig, parseStartSpec, requireSettings } from '../../../shared/config.js';
+import {
+  CHRONICLE_API_VERSIONS,
+  CONFIG_VARIABLES,
+  loadConfig,
+  parseStartSpec,
+  requireSettings,
+} from '../../../shared/config.js';
 import { ConfigError } from '../../../shared/errors.js';
 
 const now = new Date('2026-03-01T12:00:00Z');
@@ -107,6 +113,18 @@ describe('config', () => {
           (n) => e.problems.some((p) => p.includes(n)),
         ),
     );
+  });
+
+  it('CHRONICLE_API_VERSION accepts exactly v1alpha and v1beta, the versions with logs:import', () => {
+    assert.deepEqual([...CHRONICLE_API_VERSIONS], ['v1alpha', 'v1beta']);
+    for (const version of CHRONICLE_API_VERSIONS) {
+      assert.equal(loadConfig({ CHRONICLE_API_VERSION: version }, { now }).chronicle.apiVersion, version);
+    }
+    for (const bad of ['v1', 'v2', 'v1beta1', 'V1ALPHA', 'v1alpha/']) {
+      const found = problems({ CHRONICLE_API_VERSION: bad });
+      assert.equal(found.length, 1, bad);
+      assert.match(found[0] ?? '', /^CHRONICLE_API_VERSION: must be one of v1alpha, v1beta, got "/, bad);
+    }
   });
 
   it('declares each variable once, with a description', () => {

@@ -1,12 +1,14 @@
 /**
  * Wiring assertions on the parsed terraform module: least-privilege grants per identity, the
  * Pub/Sub service agent's dead-letter grants, internal-only functions, push endpoints, the
- * scheduler target, and function environments that match shared/config.ts CONFIG_VARIABLES.
+ * scheduler target, Chronicle API versions that have logs:import, and function environments that
+ * match shared/config.ts CONFIG_VARIABLES.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CONFIG_VARIABLES } from '../../../shared/config.js';
+import { CHRONICLE_API_VERSIONS, CONFIG_VARIABLES } from '../../../shared/config.js';
 import {
+  asBodies,
   type Block,
   type Body,
   block,
@@ -231,6 +233,21 @@ describe('terraform wiring', () => {
     const secrets = CONFIG_VARIABLES.filter((v) => v.secret).map((v) => v.name);
     for (const name of secrets)
       assert.ok(!envKeys('fetcher').includes(name), `${name} must come from Secret Manager`);
+  });
+
+  it('chronicle.api_version allows exactly the API versions that have logs:import (as the config does)', () => {
+    const chronicle = all.find((b) => b.kind === 'variable' && b.name === 'chronicle');
+    const checks = asBodies(chronicle?.body.validation).filter((v) =>
+      String(v.condition).includes('var.chronicle.api_version'),
+    );
+    assert.equal(checks.length, 1, 'one validation of api_version');
+    const condition = String(checks[0]?.condition);
+    const allowed = /^\$\{contains\((\[[^\]]*\]), var\.chronicle\.api_version\)\}$/.exec(condition);
+    assert.ok(allowed, `condition is contains([...], var.chronicle.api_version): ${condition}`);
+    assert.deepEqual(JSON.parse(allowed[1] as string), ['v1alpha', 'v1beta']);
+    assert.deepEqual(JSON.parse(allowed[1] as string), [...CHRONICLE_API_VERSIONS]);
+    assert.match(String(checks[0]?.error_message), /^chronicle\.api_version must be v1alpha or v1beta/);
+    assert.match(String(chronicle?.body.type), /api_version\s*=\s*optional\(string, "v1alpha"\)/);
   });
 
   it('the fetcher reads the GTI key from the module secret and stops before its timeout', () => {
