@@ -46,6 +46,26 @@ export function loadSchema(): ProviderSchema {
   return schemaCache;
 }
 
+/**
+ * Resources only the google-beta provider has (terraform/schema/google-beta-only.json): written by
+ * hand from the provider's source, which `source` names, since the mined package is GA only.
+ */
+export interface BetaOnlySchema {
+  provider: string;
+  version: string;
+  source: string;
+  resource: Record<string, SchemaNode>;
+}
+
+export function loadBetaOnlySchema(): BetaOnlySchema {
+  return JSON.parse(
+    readFileSync(join(MODULE_DIR, 'schema', 'google-beta-only.json'), 'utf8'),
+  ) as BetaOnlySchema;
+}
+
+/** How hcl2json renders `provider = google-beta`. */
+export const GOOGLE_BETA = `\${google-beta}`;
+
 export interface TfFile {
   path: string;
   json: Record<string, Json>;

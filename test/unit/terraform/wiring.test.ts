@@ -1,8 +1,8 @@
 /**
- * Wiring assertions on the parsed terraform module: least-privilege grants per identity, the
- * Pub/Sub service agent's dead-letter grants, internal-only functions, push endpoints, the
- * scheduler target, Chronicle API versions that have logs:import, and function environments that
- * match shared/config.ts CONFIG_VARIABLES.
+ * Wiring assertions on the parsed terraform module: least-privilege grants per identity, service
+ * agents that exist before they are granted anything, the Pub/Sub service agent's dead-letter
+ * grants, internal-only functions, push endpoints, the scheduler target, Chronicle API versions
+ * that have logs:import, and function environments that match shared/config.ts CONFIG_VARIABLES.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import {
   type Body,
   block,
   blocks,
+  GOOGLE_BETA,
   isObject,
   type Json,
   locals,
@@ -36,13 +37,17 @@ before(async () => {
   all = blocks(files);
 });
 
-/** `${google_service_account.fetcher.member}` → `sa:fetcher`; service agents by their local. */
+/**
+ * `${google_service_account.fetcher.member}` → `sa:fetcher`; a service agent only as what its
+ * google_project_service_identity returns: `${google_project_service_identity.pubsub.member}` →
+ * `agent:pubsub`. Anything else (an email built by hand, a local) is `other:` and fails the tests.
+ */
 function memberIdentity(member: Json | undefined): string {
   const expr = unwrap(member) ?? String(member);
   const sa = /^google_service_account\.([a-z_]+)\.(member|email)$/.exec(expr);
   if (sa) return `sa:${sa[1]}`;
-  if (expr === 'local.pubsub_service_agent') return 'agent:pubsub';
-  if (expr === 'local.scheduler_service_agent') return 'agent:scheduler';
+  const agent = /^google_project_service_identity\.([a-z_]+)\.member$/.exec(expr);
+  if (agent) return `agent:${agent[1]}`;
   return `other:${expr}`;
 }
 
@@ -175,12 +180,59 @@ describe('terraform wiring', () => {
     assert.equal(role.project, ref('local.secops_project'));
   });
 
-  it('the Pub/Sub service agent gets the grants dead-lettering and authenticated push need', () => {
-    const agent = String(locals(files).get('pubsub_service_agent'));
-    assert.match(
-      agent,
-      /^serviceAccount:service-\$\{data\.google_project\.this\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/,
+  it('every grant to a service agent uses what its google_project_service_identity returns (it exists by then)', () => {
+    // Enabling an API does not always create its service agent at once; a grant to one that does
+    // not exist yet fails the first apply. No grant may name an agent by an email built by hand.
+    const text = all.flatMap((b) => strings(b.body)).join('\n');
+    assert.doesNotMatch(
+      text,
+      /gcp-sa-[a-z-]+\.iam\.gserviceaccount\.com/,
+      'a service agent email built by hand',
     );
+    const members = grants().map((g) => g.identity);
+    assert.deepEqual(
+      members.filter((m) => !/^(sa|agent):/.test(m)),
+      [],
+      'IAM members must be module service accounts or service identities',
+    );
+    const identities = resources(files, 'google_project_service_identity');
+    const services = Object.fromEntries([...identities].map(([name, body]) => [name, body.service]));
+    assert.deepEqual(services, {
+      pubsub: 'pubsub.googleapis.com',
+      scheduler: 'cloudscheduler.googleapis.com',
+    });
+    const apis = String(locals(files).get('apis'));
+    for (const [name, body] of identities) {
+      assert.equal(body.provider, GOOGLE_BETA, `${name}: the resource exists only in google-beta`);
+      assert.equal(body.project, ref('var.project_id'), name);
+      assert.deepEqual(
+        body.depends_on,
+        [ref('google_project_service.enabled')],
+        `${name}: after its API is enabled`,
+      );
+      assert.ok(
+        apis.includes(`"${String(body.service)}"`),
+        `${name}: ${String(body.service)} is enabled by the module`,
+      );
+    }
+    for (const agent of new Set(members.filter((m) => m.startsWith('agent:')))) {
+      assert.ok(identities.has(agent.slice('agent:'.length)), `${agent} has a service identity`);
+    }
+  });
+
+  it('the google-beta provider is required and configured like google', () => {
+    const terraform = all.find((b) => b.kind === 'terraform');
+    const required = asBodies(terraform?.body.required_providers)[0] ?? {};
+    const google = required.google;
+    const beta = required['google-beta'];
+    assert.ok(isObject(google) && isObject(beta), 'both providers in required_providers');
+    assert.equal(beta.source, 'hashicorp/google-beta');
+    assert.equal(beta.version, google.version, 'same version constraint as google');
+    const config = (name: string) => all.find((b) => b.kind === 'provider' && b.name === name)?.body;
+    assert.deepEqual(config('google-beta'), config('google'));
+  });
+
+  it('the Pub/Sub service agent gets the grants dead-lettering and authenticated push need', () => {
     const chunks = resource(files, 'google_pubsub_subscription', 'chunks');
     const dlTopic = unwrap(block(chunks, 'dead_letter_policy').dead_letter_topic);
     assert.equal(dlTopic, 'google_pubsub_topic.dead_letter.id');
