@@ -20,7 +20,12 @@ export interface ConfigVariable {
   /** Required for which use; `undefined` = optional everywhere. */
   readonly required?: 'cloud' | 'chronicle';
   readonly secret?: boolean;
-  /** Set on the Cloud Functions by terraform (`fetcher`, `sender`, both) or local only. */
+  /**
+   * The functions terraform sets it on: exactly those whose code reads it (functions/fetcher.ts,
+   * functions/sender.ts, functions/index.ts and what they call). `[]` = never deployed: local runs,
+   * tests, or a value the platform provides another way (the GTI key comes from Secret Manager).
+   * terraform/functions.tf and the local topology (sim/local_cloud.ts) both follow this list.
+   */
   readonly functions: readonly ('fetcher' | 'sender')[];
 }
 
@@ -96,31 +101,33 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'CHRONICLE_PROJECT_ID',
     description: 'Google Cloud project bound to the SecOps instance.',
     default: 'GCP_PROJECT_ID',
-    functions: ['sender'],
+    // The fetcher builds the forwarder resource name from the instance; the sender the import URL.
+    functions: BOTH,
   },
   {
     name: 'CHRONICLE_CUSTOMER_ID',
     description:
       'SecOps instance (customer) id, a UUID. Unset in standalone mode = write to the local sink under out/.',
     required: 'chronicle',
-    functions: ['sender'],
+    functions: BOTH,
   },
   {
     name: 'CHRONICLE_REGION',
     description: 'SecOps region (`us`, `eu`, `europe-west2`, `asia-southeast1`, ...).',
     default: 'us',
-    functions: ['sender'],
+    functions: BOTH,
   },
   {
     name: 'CHRONICLE_LOG_TYPE',
     description: 'Custom log type the entries are imported as.',
     default: 'GTI_IOC_STREAM',
-    functions: BOTH,
+    functions: ['sender'],
   },
   {
     name: 'CHRONICLE_FORWARDER_ID',
-    description: 'Optional forwarder UUID attached to every import.',
-    functions: BOTH,
+    description:
+      'Optional forwarder UUID attached to every import (as projects/{p}/locations/{r}/instances/{c}/forwarders/{id}).',
+    functions: ['fetcher'],
   },
   {
     name: 'CHRONICLE_API_BASE_URL',
@@ -140,18 +147,22 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '2',
     functions: [],
   },
-  { name: 'NAMESPACE', description: 'Optional environment namespace set on every entry.', functions: BOTH },
+  {
+    name: 'NAMESPACE',
+    description: 'Optional environment namespace set on every entry.',
+    functions: ['fetcher'],
+  },
   {
     name: 'USE_CASE_NAME',
     description: 'Label `use_case_name` on every entry; also names the checkpoint.',
     default: 'ioc_stream',
-    functions: BOTH,
+    functions: ['fetcher'],
   },
   {
     name: 'CHUNK_MAX_BYTES',
     description: 'Maximum bytes of one serialized logs:import request (10000..4000000).',
     default: '3900000',
-    functions: BOTH,
+    functions: ['fetcher'],
   },
   {
     name: 'CHECKPOINT_FILE',
@@ -173,15 +184,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   {
     name: 'RETRY_MAX_ATTEMPTS',
-    description: 'Attempts per HTTP request before giving up (1..20).',
+    description:
+      'Attempts per HTTP request before giving up (1..20). The cloud sender does not retry in-process (Pub/Sub redelivers).',
     default: '6',
-    functions: BOTH,
+    functions: ['fetcher'],
   },
   {
     name: 'RETRY_MAX_SECONDS',
-    description: 'Total time one HTTP request may spend retrying.',
+    description:
+      'Total time one HTTP request may spend retrying (the cloud sender does not retry in-process).',
     default: '120',
-    functions: BOTH,
+    functions: ['fetcher'],
   },
   {
     name: 'PUBSUB_TRIGGER_TOPIC',
@@ -373,6 +386,24 @@ function readYaml(path: string, problems: string[]): Record<string, string> {
     out[key] = String(value);
   }
   return out;
+}
+
+/**
+ * The raw value of every set variable as loadConfig reads it (the environment over the YAML file),
+ * for handing a configuration on as environment variables (`ioc-stream dev`). Throws ConfigError
+ * when the file cannot be read or holds unknown keys.
+ */
+export function configValues(env: NodeJS.ProcessEnv, configFile?: string): Record<string, string> {
+  const problems: string[] = [];
+  const file = configFile ?? nonEmpty(env.CONFIG_FILE);
+  const fromFile = file ? readYaml(file, problems) : {};
+  if (problems.length > 0) throw new ConfigError(problems);
+  const values: Record<string, string> = {};
+  for (const { name } of CONFIG_VARIABLES) {
+    const value = nonEmpty(env[name]) ?? nonEmpty(fromFile[name]);
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
@@ -571,8 +602,14 @@ export function requireSettings(
     need(config.gcpProjectId !== undefined, 'GCP_PROJECT_ID: required');
     need(config.pubsub.chunksTopic !== undefined, 'PUBSUB_CHUNKS_TOPIC: required');
   }
-  if (use === 'cloud-fetcher')
+  if (use === 'cloud-fetcher') {
     need(config.pubsub.triggerTopic !== undefined, 'PUBSUB_TRIGGER_TOPIC: required');
+    // The forwarder is sent as a resource name under the instance: never drop it silently.
+    need(
+      config.chronicle.forwarderId === undefined || config.chronicle.customerId !== undefined,
+      'CHRONICLE_CUSTOMER_ID: required with CHRONICLE_FORWARDER_ID (the forwarder resource name is built from it)',
+    );
+  }
   if (use === 'cloud-sender')
     need(config.pubsub.deadLetterTopic !== undefined, 'PUBSUB_DEAD_LETTER_TOPIC: required');
   if (use === 'dlq')

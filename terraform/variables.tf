@@ -177,7 +177,7 @@ variable "entries" {
 }
 
 variable "http" {
-  description = "HTTP client settings of both functions: timeout of one request, attempts per request, and total retry time per request."
+  description = "HTTP client settings: timeout of one request (both functions); attempts per request and total retry time per request (the fetcher's GTI calls; the sender does not retry in-process, Pub/Sub redelivers its chunks)."
   type = object({
     timeout_seconds    = optional(number, 60)
     retry_max_attempts = optional(number, 6)

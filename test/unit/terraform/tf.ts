@@ -166,6 +166,18 @@ export function block(body: Body, ...path: string[]): Body {
   return current;
 }
 
+/** The environment_variables map of a google_cloudfunctions2_function (literal or via a local). */
+export function functionEnvironment(files: TfFile[], functionName: string): { [key: string]: Json } {
+  const fn = resource(files, 'google_cloudfunctions2_function', functionName);
+  const env = block(fn, 'service_config').environment_variables;
+  const localName = unwrap(env)?.replace(/^local\./, '');
+  const value = localName ? locals(files).get(localName) : env;
+  if (!isObject(value)) {
+    throw new Error(`environment of ${functionName} must be a literal map (directly or via a local)`);
+  }
+  return value;
+}
+
 /** Every string anywhere in a JSON value. */
 export function strings(value: Json | undefined, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);

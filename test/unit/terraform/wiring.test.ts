@@ -2,17 +2,20 @@
  * Wiring assertions on the parsed terraform module: least-privilege grants per identity, service
  * agents that exist before they are granted anything, the Pub/Sub service agent's dead-letter
  * grants, internal-only functions, push endpoints, the scheduler target, Chronicle API versions
- * that have logs:import, and function environments that match shared/config.ts CONFIG_VARIABLES.
+ * that have logs:import, and function environments that match shared/config.ts CONFIG_VARIABLES
+ * (with the values the fetcher needs to name the forwarder).
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CHRONICLE_API_VERSIONS, CONFIG_VARIABLES } from '../../../shared/config.js';
+import { CHRONICLE_API_VERSIONS, CONFIG_VARIABLES, loadConfig } from '../../../shared/config.js';
+import { configuredForwarder } from '../../../shared/log_entries.js';
 import {
   asBodies,
   type Block,
   type Body,
   block,
   blocks,
+  functionEnvironment,
   GOOGLE_BETA,
   isObject,
   type Json,
@@ -131,15 +134,7 @@ function expectedEnv(fn: 'fetcher' | 'sender'): string[] {
 }
 
 function envKeys(functionName: string): string[] {
-  const fn = resource(files, 'google_cloudfunctions2_function', functionName);
-  const env = block(fn, 'service_config').environment_variables;
-  const localName = unwrap(env)?.replace(/^local\./, '');
-  const value = localName ? locals(files).get(localName) : env;
-  assert.ok(
-    isObject(value),
-    `environment of ${functionName} must be a literal map (directly or via a local)`,
-  );
-  return Object.keys(value).sort();
+  return Object.keys(functionEnvironment(files, functionName)).sort();
 }
 
 describe('terraform wiring', () => {
@@ -285,6 +280,31 @@ describe('terraform wiring', () => {
     const secrets = CONFIG_VARIABLES.filter((v) => v.secret).map((v) => v.name);
     for (const name of secrets)
       assert.ok(!envKeys('fetcher').includes(name), `${name} must come from Secret Manager`);
+  });
+
+  it('the fetcher gets what it builds the forwarder resource name from, naming the instance the sender imports into', () => {
+    // The fetcher writes `forwarder` into every request body; without the instance it was dropped.
+    const sample: Record<string, string> = {
+      GCP_PROJECT_ID: 'pipeline-project',
+      CHRONICLE_PROJECT_ID: 'secops-project',
+      CHRONICLE_CUSTOMER_ID: '0b9d8f4e-3c2a-4d1e-9f8a-7b6c5d4e3f2a',
+      CHRONICLE_REGION: 'europe-west2',
+      CHRONICLE_FORWARDER_ID: '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716',
+    };
+    const deployed = Object.fromEntries(
+      envKeys('fetcher').flatMap((k) => (k in sample ? [[k, sample[k]]] : [])),
+    );
+    assert.equal(
+      configuredForwarder(loadConfig(deployed).chronicle),
+      'projects/secops-project/locations/europe-west2/instances/0b9d8f4e-3c2a-4d1e-9f8a-7b6c5d4e3f2a/forwarders/5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716',
+    );
+    const fetcher = locals(files).get('fetcher_env');
+    const sender = locals(files).get('sender_env');
+    assert.ok(isObject(fetcher) && isObject(sender));
+    for (const name of ['CHRONICLE_PROJECT_ID', 'CHRONICLE_CUSTOMER_ID', 'CHRONICLE_REGION']) {
+      assert.equal(fetcher[name], sender[name], name);
+    }
+    assert.equal(fetcher.CHRONICLE_FORWARDER_ID, ref('var.chronicle.forwarder_id'));
   });
 
   it('chronicle.api_version allows exactly the API versions that have logs:import (as the config does)', () => {
