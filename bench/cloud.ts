@@ -75,7 +75,6 @@ export async function runCloud(options: {
       prefix: 'bench',
       env: {
         PATH: process.env.PATH ?? '',
-        NODE_NO_WARNINGS: '1',
         VT_API_KEY: services.apiKey,
         VT_API_BASE_URL: services.gtiBaseUrl,
         VT_DATE_FILTER: `${gtiDate(DEFAULT_START_SECONDS - 1)}Z`,
@@ -89,7 +88,6 @@ export async function runCloud(options: {
     };
     // The topology exactly as `ioc-stream dev` and the tests run it.
     cloud = await startLocalCloud(cloudOptions);
-    const env = functionEnv(cloudOptions, cloud.names);
     const { fetcher, sender } = cloud;
     const peaks = { fetcher: 0, sender: 0 };
     poll = setInterval(() => {
@@ -146,6 +144,7 @@ export async function runCloud(options: {
     ] as const) {
       const args = ['--target', target, '--topic', topic, '--project', PROJECT_ID];
       if (body !== undefined) args.push('--body-file', body);
+      const env = functionEnv(target, cloudOptions, cloud.names);
       const run = await runMeasured(distPath('bench', 'cold_start_worker.js'), args, env);
       if (run.code !== 0) throw new Error(`cold start of ${target} failed: ${run.stderr.slice(-1500)}`);
       coldStarts.push(JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as ColdStart);

@@ -6,10 +6,10 @@
  * process it started.
  */
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { triggerData } from '../shared/cloud/trigger_message.js';
+import { configValues } from '../shared/core/config.js';
 import { gtiDate } from '../shared/gti/client.js';
 import type { CliCommand } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
@@ -60,10 +60,12 @@ export const devCommand: CliCommand = async (argv, ctx) => {
     }
     closers.length = 0;
   };
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
-  // The functions load their configuration themselves: they get the same file (absolute, since
-  // they run from the repo root).
-  if (values.config !== undefined) env.CONFIG_FILE = resolve(values.config);
+  // The functions get their configuration as environment variables, as deployed (the file's values
+  // under the environment's); the local cloud hands each only the variables terraform gives it.
+  const env: NodeJS.ProcessEnv = {
+    ...ctx.env,
+    ...configValues(ctx.env, values.config),
+  };
   delete env.PUBSUB_EMULATOR_HOST;
   delete env.FIRESTORE_EMULATOR_HOST;
   const lines: string[] = [];

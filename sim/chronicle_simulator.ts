@@ -97,8 +97,9 @@ const RPC_STATUS_BY_HTTP: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+/** logs:import exists under v1alpha and v1beta only (googleapis' chronicle/v1 has no ImportLogs): v1 is a 404. */
 const IMPORT_PATH =
-  /^\/(v1alpha|v1beta|v1)\/projects\/([^/]+)\/locations\/([^/]+)\/instances\/([^/]+)\/logTypes\/([^/]+)\/logs:import$/;
+  /^\/(v1alpha|v1beta)\/projects\/([^/]+)\/locations\/([^/]+)\/instances\/([^/]+)\/logTypes\/([^/]+)\/logs:import$/;
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 /** Any character outside the base64 alphabet (one linear scan; the anchored /^[...]*={0,2}$/ was 5× slower). */
 const NOT_BASE64 = /[^A-Za-z0-9+/=]/;

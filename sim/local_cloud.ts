@@ -5,6 +5,11 @@
  * URLs with path /projects/P/topics/T (so the framework converts each push to a CloudEvent), the
  * chunks subscription with a retry policy and a dead-letter policy, and a pull subscription on the
  * dead-letter topic. Used by `ioc-stream dev` and by the cloud integration tests.
+ *
+ * Each function process gets exactly the variables terraform sets on that function (the
+ * CONFIG_VARIABLES whose `functions` list names it, as terraform/functions.tf does) plus the few
+ * named in LOCAL_PLUMBING, which stand in for what Cloud Functions provides. So a variable a
+ * function reads but is not deployed with fails here too, not only in production.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -12,9 +17,49 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PubSub } from '@google-cloud/pubsub';
 import { createPubSubClient } from '../shared/cloud/pubsub.js';
+import { CONFIG_VARIABLES } from '../shared/core/config.js';
 import { freePort, portOpen, trackProcessGroup } from './emulators.js';
 
 export type FunctionTarget = 'fetchIocStream' | 'sendToChronicle';
+
+/** The CONFIG_VARIABLES `functions` name of each entry point. */
+export const FUNCTION_OF_TARGET = { fetchIocStream: 'fetcher', sendToChronicle: 'sender' } as const;
+
+/** The configuration terraform sets on a function (terraform/functions.tf follows the same list). */
+export function deployedVariables(target: FunctionTarget): string[] {
+  const fn = FUNCTION_OF_TARGET[target];
+  return CONFIG_VARIABLES.filter((v) => v.functions.includes(fn)).map((v) => v.name);
+}
+
+/**
+ * Not deployed configuration: what a function process on this machine needs in place of what Cloud
+ * Functions provides. Nothing else of the caller's environment reaches the process.
+ */
+export const LOCAL_PLUMBING: Readonly<Record<FunctionTarget, readonly string[]>> = {
+  fetchIocStream: [
+    // The emulators instead of Pub/Sub and Firestore.
+    'PUBSUB_EMULATOR_HOST',
+    'FIRESTORE_EMULATOR_HOST',
+    // The GTI key given directly, or a Secret Manager fake, instead of the deployed secret.
+    'VT_API_KEY',
+    'SECRET_MANAGER_API_ENDPOINT',
+    // The function's identity: a metadata server fake or local Application Default Credentials.
+    'GCE_METADATA_HOST',
+    'METADATA_SERVER_DETECTION',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    // What every process has (HOME also locates gcloud's default credentials).
+    'PATH',
+    'HOME',
+  ],
+  sendToChronicle: [
+    'PUBSUB_EMULATOR_HOST',
+    'GCE_METADATA_HOST',
+    'METADATA_SERVER_DETECTION',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'PATH',
+    'HOME',
+  ],
+};
 
 export interface FunctionProcess {
   readonly target: FunctionTarget;
@@ -233,7 +278,10 @@ export interface LocalCloudOptions {
   readonly source: string;
   /** Topic/subscription name prefix (also USE_CASE_NAME unless env sets one). */
   readonly prefix: string;
-  /** Configuration for both functions (VT_*, CHRONICLE_*, CHUNK_MAX_BYTES, ...), plus PATH etc. */
+  /**
+   * Configuration values (VT_*, CHRONICLE_*, CHUNK_MAX_BYTES, ...) and local plumbing; each function
+   * takes only its deployed variables and its LOCAL_PLUMBING from here (see functionEnv).
+   */
   readonly env: NodeJS.ProcessEnv;
   readonly delivery?: DeliverySettings;
   readonly onLine?: (target: FunctionTarget, line: string) => void;
@@ -248,34 +296,48 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
-/** The environment both functions get: everything given plus the emulator and topic settings. */
-export function functionEnv(options: LocalCloudOptions, names: TopologyNames): NodeJS.ProcessEnv {
-  return {
-    LOG_FORMAT: 'json',
+/**
+ * The environment of one function: its deployed variables and its LOCAL_PLUMBING, taken from the
+ * given values and the topology (project, topics and emulators, as terraform takes them from its
+ * resources); anything else given is left out.
+ */
+export function functionEnv(
+  target: FunctionTarget,
+  options: LocalCloudOptions,
+  names: TopologyNames,
+): NodeJS.ProcessEnv {
+  const given: NodeJS.ProcessEnv = {
     USE_CASE_NAME: options.prefix,
     ...options.env,
     GCP_PROJECT_ID: options.projectId,
-    PUBSUB_EMULATOR_HOST: options.pubsubHost,
-    FIRESTORE_EMULATOR_HOST: options.firestoreHost,
     PUBSUB_TRIGGER_TOPIC: names.trigger,
     PUBSUB_CHUNKS_TOPIC: names.chunks,
     PUBSUB_DEAD_LETTER_TOPIC: names.deadLetter,
-    PUBSUB_DEAD_LETTER_SUBSCRIPTION: names.deadLetterSubscription,
+    PUBSUB_EMULATOR_HOST: options.pubsubHost,
+    FIRESTORE_EMULATOR_HOST: options.firestoreHost,
   };
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of [...deployedVariables(target), ...LOCAL_PLUMBING[target]]) {
+    const value = given[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const names = topologyNames(options.prefix);
-  const env = functionEnv(options, names);
   const started: FunctionProcess[] = [];
   const pubsub = await createPubSubClient({ projectId: options.projectId, emulatorHost: options.pubsubHost });
   try {
-    const common = { source: options.source, env, ...(options.onLine ? { onLine: options.onLine } : {}) };
+    const start = (target: FunctionTarget) =>
+      startFunction({
+        target,
+        source: options.source,
+        env: functionEnv(target, options, names),
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      });
     // Both started, or the one that did is stopped with the rest (catch below).
-    const results = await Promise.allSettled([
-      startFunction({ ...common, target: 'fetchIocStream' }),
-      startFunction({ ...common, target: 'sendToChronicle' }),
-    ]);
+    const results = await Promise.allSettled([start('fetchIocStream'), start('sendToChronicle')]);
     for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
     for (const result of results) if (result.status === 'rejected') throw result.reason;
     const [fetcher, sender] = started as [FunctionProcess, FunctionProcess];

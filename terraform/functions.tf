@@ -7,8 +7,11 @@
 # Pub/Sub push from the same project or VPC-SC perimeter counts as internal traffic), no
 # allUsers/allAuthenticatedUsers binding, the push identity holds roles/run.invoker on each.
 #
-# Environment: exactly the variables of shared/core/config.ts CONFIG_VARIABLES whose `functions` list
-# names the function (a unit test cross-checks the keys). "" means "use the code's default".
+# Environment: exactly the variables of shared/core/config_table.ts CONFIG_VARIABLES whose `functions` list
+# names the function, i.e. the ones its code reads (a unit test cross-checks the keys; the local
+# topology, sim/local_cloud.ts, starts each function with the same set). "" means "use the code's
+# default". The fetcher needs the SecOps instance too: it writes the forwarder's full resource name
+# (projects/P/locations/R/instances/C/forwarders/F) into every request it builds.
 
 resource "google_storage_bucket" "source" {
   project                     = var.project_id
@@ -65,7 +68,9 @@ locals {
     VT_ORDER                  = var.gti.order
     VT_LIMIT                  = tostring(var.gti.limit)
     VT_DATE_FILTER            = var.gti.initial_start
-    CHRONICLE_LOG_TYPE        = var.chronicle.log_type
+    CHRONICLE_PROJECT_ID      = local.secops_project
+    CHRONICLE_CUSTOMER_ID     = var.chronicle.customer_id
+    CHRONICLE_REGION          = var.chronicle.region
     CHRONICLE_FORWARDER_ID    = var.chronicle.forwarder_id
     NAMESPACE                 = var.entries.namespace
     USE_CASE_NAME             = var.entries.use_case_name
@@ -87,15 +92,9 @@ locals {
     CHRONICLE_CUSTOMER_ID    = var.chronicle.customer_id
     CHRONICLE_REGION         = var.chronicle.region
     CHRONICLE_LOG_TYPE       = var.chronicle.log_type
-    CHRONICLE_FORWARDER_ID   = var.chronicle.forwarder_id
     CHRONICLE_API_BASE_URL   = var.chronicle.api_base_url != "" ? var.chronicle.api_base_url : "https://${var.chronicle.region}-chronicle.googleapis.com"
     CHRONICLE_API_VERSION    = var.chronicle.api_version
-    NAMESPACE                = var.entries.namespace
-    USE_CASE_NAME            = var.entries.use_case_name
-    CHUNK_MAX_BYTES          = tostring(var.entries.chunk_max_bytes)
     HTTP_TIMEOUT_SECONDS     = tostring(var.http.timeout_seconds)
-    RETRY_MAX_ATTEMPTS       = tostring(var.http.retry_max_attempts)
-    RETRY_MAX_SECONDS        = tostring(var.http.retry_max_seconds)
     PUBSUB_CHUNKS_TOPIC      = google_pubsub_topic.chunks.name
     PUBSUB_DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter.name
     LOG_LEVEL                = var.log_level

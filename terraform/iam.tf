@@ -128,23 +128,44 @@ resource "google_cloud_run_v2_service_iam_member" "push_invokes_sender" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Pub/Sub service agent: what dead-lettering and authenticated push need. Without the first two,
-# dead-lettered messages are never forwarded (or are lost) silently.
+# Google-managed service agents. Enabling an API does not always create its service agent at once,
+# and a grant to an agent that does not exist yet fails the first apply ("Service account ... does
+# not exist"). generateServiceIdentity creates the agent if needed and returns it; the grants below
+# use what it returns instead of an email built by hand. The resource exists only in the
+# google-beta provider; it has nothing to update or delete (destroy only forgets it).
+
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+  project  = var.project_id
+  service  = "pubsub.googleapis.com"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_service_identity" "scheduler" {
+  provider = google-beta
+  project  = var.project_id
+  service  = "cloudscheduler.googleapis.com"
+
+  depends_on = [google_project_service.enabled]
+}
+
+# Pub/Sub service agent: what dead-lettering and authenticated push need. It publishes
+# dead-lettered messages, acknowledges them on the source subscription and mints the push OIDC
+# tokens. Without the first two, dead-lettered messages are never forwarded (or are lost) silently.
 
 resource "google_pubsub_topic_iam_member" "pubsub_agent_publishes_dead_letters" {
   project = var.project_id
   topic   = google_pubsub_topic.dead_letter.name
   role    = "roles/pubsub.publisher"
-  member  = local.pubsub_service_agent
-
-  depends_on = [google_project_service.enabled]
+  member  = google_project_service_identity.pubsub.member
 }
 
 resource "google_pubsub_subscription_iam_member" "pubsub_agent_acks_chunks" {
   project      = var.project_id
   subscription = google_pubsub_subscription.chunks.name
   role         = "roles/pubsub.subscriber"
-  member       = local.pubsub_service_agent
+  member       = google_project_service_identity.pubsub.member
 }
 
 # Authenticated push: the service agent mints the push identity's OIDC tokens. Granted on that one
@@ -152,14 +173,13 @@ resource "google_pubsub_subscription_iam_member" "pubsub_agent_acks_chunks" {
 resource "google_service_account_iam_member" "pubsub_agent_mints_push_tokens" {
   service_account_id = google_service_account.push.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = local.pubsub_service_agent
-
-  depends_on = [google_project_service.enabled]
+  member             = google_project_service_identity.pubsub.member
 }
 
 # ---------------------------------------------------------------------------------------------
 # Scheduler identity: publish fetch triggers. The job calls the Pub/Sub REST API with this
-# account's OAuth token (see scheduler.tf), so the Cloud Scheduler service agent mints its tokens.
+# account's OAuth token (see scheduler.tf), so the Cloud Scheduler service agent (its own identity,
+# created above) mints its tokens.
 
 resource "google_pubsub_topic_iam_member" "scheduler_publishes_triggers" {
   project = var.project_id
@@ -171,9 +191,7 @@ resource "google_pubsub_topic_iam_member" "scheduler_publishes_triggers" {
 resource "google_service_account_iam_member" "scheduler_agent_mints_scheduler_tokens" {
   service_account_id = google_service_account.scheduler.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = local.scheduler_service_agent
-
-  depends_on = [google_project_service.enabled]
+  member             = google_project_service_identity.scheduler.member
 }
 
 # ---------------------------------------------------------------------------------------------

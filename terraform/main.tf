@@ -1,9 +1,5 @@
-# Shared names, the project lookup and the required APIs. The other files group the resources by
-# concern: iam.tf, secret_firestore.tf, pubsub.tf, functions.tf, scheduler.tf, monitoring.tf.
-
-data "google_project" "this" {
-  project_id = var.project_id
-}
+# Shared names and the required APIs. The other files group the resources by concern: iam.tf,
+# secret_firestore.tf, pubsub.tf, functions.tf, scheduler.tf, monitoring.tf.
 
 locals {
   prefix          = var.name_prefix
@@ -14,11 +10,6 @@ locals {
   firestore_db    = var.firestore_database
   metric_prefix   = replace(var.name_prefix, "-", "_")
   schedule_period = var.schedule.period_minutes * 60
-  # Pub/Sub's own identity: it publishes dead-lettered messages, acknowledges them on the source
-  # subscription and mints the OIDC tokens of authenticated push.
-  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-  # Cloud Scheduler's own identity: it mints the scheduler service account's OAuth token.
-  scheduler_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
 
   apis = toset([
     "artifactregistry.googleapis.com",

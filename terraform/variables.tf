@@ -54,8 +54,9 @@ variable "chronicle" {
     project bound to the SecOps instance ("" = project_id); the custom import role is created and
     granted there. region: SecOps region (us, eu, europe-west2, ...). log_type: the custom log type
     (create it in SecOps first). forwarder_id: optional forwarder UUID. api_base_url / api_version:
-    logs:import endpoint ("" = https://<region>-chronicle.googleapis.com). custom_role_id: id of the
-    custom role holding chronicle.logs.import and chronicle.entities.import.
+    logs:import endpoint ("" = https://<region>-chronicle.googleapis.com; v1alpha or v1beta, the only
+    versions with logs:import). custom_role_id: id of the custom role holding chronicle.logs.import
+    and chronicle.entities.import.
   EOT
   type = object({
     customer_id    = string
@@ -93,8 +94,9 @@ variable "chronicle" {
     error_message = "chronicle.api_base_url must be empty or an https URL."
   }
   validation {
-    condition     = contains(["v1alpha", "v1beta", "v1"], var.chronicle.api_version)
-    error_message = "chronicle.api_version must be v1alpha, v1beta or v1."
+    # logs:import exists only under these (shared/core/config_table.ts CHRONICLE_API_VERSIONS allows the same).
+    condition     = contains(["v1alpha", "v1beta"], var.chronicle.api_version)
+    error_message = "chronicle.api_version must be v1alpha or v1beta (the only Chronicle API versions with logs:import)."
   }
   validation {
     condition     = can(regex("^[a-zA-Z0-9_.]{3,64}$", var.chronicle.custom_role_id))
@@ -175,7 +177,7 @@ variable "entries" {
 }
 
 variable "http" {
-  description = "HTTP client settings of both functions: timeout of one request, attempts per request, and total retry time per request."
+  description = "HTTP client settings: timeout of one request (both functions); attempts per request and total retry time per request (the fetcher's GTI calls; the sender does not retry in-process, Pub/Sub redelivers its chunks)."
   type = object({
     timeout_seconds    = optional(number, 60)
     retry_max_attempts = optional(number, 6)

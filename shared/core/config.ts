@@ -8,12 +8,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { load as loadYaml } from 'js-yaml';
-import { type DefaultedSpec, parseStartSpec, SPECS, type Spec, type VariableName } from './config_table.js';
+import {
+  type ChronicleApiVersion,
+  CONFIG_VARIABLES,
+  type DefaultedSpec,
+  parseStartSpec,
+  SPECS,
+  type Spec,
+  type VariableName,
+} from './config_table.js';
 import { ConfigError } from './errors.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { Secret } from './redact.js';
 
 export {
+  CHRONICLE_API_VERSIONS,
+  type ChronicleApiVersion,
   CONFIG_VARIABLES,
   type ConfigVariable,
   parseStartSpec,
@@ -47,7 +57,7 @@ export interface Config {
     readonly logType: string;
     readonly forwarderId: string | undefined;
     readonly baseUrl: string;
-    readonly apiVersion: string;
+    readonly apiVersion: ChronicleApiVersion;
     readonly concurrency: number;
   };
   readonly entries: {
@@ -113,6 +123,24 @@ function readYaml(path: string, problems: string[]): Record<string, string> {
     out[key] = String(value);
   }
   return out;
+}
+
+/**
+ * The raw value of every set variable as loadConfig reads it (the environment over the YAML file),
+ * for handing a configuration on as environment variables (`ioc-stream dev`). Throws ConfigError
+ * when the file cannot be read or holds unknown keys.
+ */
+export function configValues(env: NodeJS.ProcessEnv, configFile?: string): Record<string, string> {
+  const problems: string[] = [];
+  const file = configFile ?? nonEmpty(env.CONFIG_FILE);
+  const fromFile = file ? readYaml(file, problems) : {};
+  if (problems.length > 0) throw new ConfigError(problems);
+  const values: Record<string, string> = {};
+  for (const { name } of CONFIG_VARIABLES) {
+    const value = nonEmpty(env[name]) ?? nonEmpty(fromFile[name]);
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
@@ -228,8 +256,14 @@ export function requireSettings(
     need(config.gcpProjectId !== undefined, 'GCP_PROJECT_ID: required');
     need(config.pubsub.chunksTopic !== undefined, 'PUBSUB_CHUNKS_TOPIC: required');
   }
-  if (use === 'cloud-fetcher')
+  if (use === 'cloud-fetcher') {
     need(config.pubsub.triggerTopic !== undefined, 'PUBSUB_TRIGGER_TOPIC: required');
+    // The forwarder is sent as a resource name under the instance: never drop it silently.
+    need(
+      config.chronicle.forwarderId === undefined || config.chronicle.customerId !== undefined,
+      'CHRONICLE_CUSTOMER_ID: required with CHRONICLE_FORWARDER_ID (the forwarder resource name is built from it)',
+    );
+  }
   if (use === 'cloud-sender')
     need(config.pubsub.deadLetterTopic !== undefined, 'PUBSUB_DEAD_LETTER_TOPIC: required');
   if (missing.length > 0) throw new ConfigError(missing);

@@ -19,7 +19,12 @@ interface SpecBase {
   readonly required?: 'cloud' | 'chronicle';
   /** The value is never echoed in messages. */
   readonly secret?: boolean;
-  /** Set on these Cloud Functions by terraform (and the local topology); empty = local only. */
+  /**
+   * The functions terraform sets it on: exactly those whose code reads it (functions/fetcher.ts,
+   * functions/sender.ts, functions/index.ts and what they call). `[]` = never deployed: local runs,
+   * tests, or a value the platform provides another way (the GTI key comes from Secret Manager).
+   * terraform/functions.tf and the local topology (sim/local_cloud.ts) both follow this list.
+   */
   readonly functions: readonly FunctionName[];
   /** Shown instead of the typed default where the default is derived at load time. */
   readonly shownDefault?: string;
@@ -146,6 +151,7 @@ export const REQUEST_LIMIT_BYTES = 4_000_000;
 export const LOG_TYPE_PATTERN = /^[A-Z][A-Z0-9_]{1,63}$/;
 /** API versions that serve logs:import (REST reference: v1alpha and v1beta only). */
 export const CHRONICLE_API_VERSIONS = ['v1alpha', 'v1beta'] as const;
+export type ChronicleApiVersion = (typeof CHRONICLE_API_VERSIONS)[number];
 
 const topic = (description: string, functions: readonly FunctionName[], required?: 'cloud') =>
   optional({
@@ -226,7 +232,8 @@ export const SPECS = {
   }),
   CHRONICLE_PROJECT_ID: optional({
     description: 'Google Cloud project bound to the SecOps instance.',
-    functions: ['sender'],
+    // The fetcher builds the forwarder resource name from the instance; the sender the import URL.
+    functions: BOTH,
     reader: pattern(PROJECT_ID, 'a Google Cloud project id'),
     shownDefault: 'GCP_PROJECT_ID',
   }),
@@ -234,24 +241,25 @@ export const SPECS = {
     description:
       'SecOps instance (customer) id, a UUID. Unset in standalone mode = write to the local sink under out/.',
     required: 'chronicle',
-    functions: ['sender'],
+    functions: BOTH,
     reader: pattern(UUID, 'a UUID (the SecOps instance id)'),
   }),
   CHRONICLE_REGION: defaulted({
     description: 'SecOps region (`us`, `eu`, `europe-west2`, `asia-southeast1`, ...).',
-    functions: ['sender'],
+    functions: BOTH,
     reader: pattern(/^[a-z]{2,}(-[a-z]+[0-9]+)?$/, 'a SecOps region such as us, eu, europe-west2'),
     default: 'us',
   }),
   CHRONICLE_LOG_TYPE: defaulted({
     description: 'Custom log type the entries are imported as.',
-    functions: BOTH,
+    functions: ['sender'],
     reader: pattern(LOG_TYPE_PATTERN, 'an upper-case log type like GTI_IOC_STREAM'),
     default: 'GTI_IOC_STREAM',
   }),
   CHRONICLE_FORWARDER_ID: optional({
-    description: 'Optional forwarder UUID attached to every import.',
-    functions: BOTH,
+    description:
+      'Optional forwarder UUID attached to every import (as projects/{p}/locations/{r}/instances/{c}/forwarders/{id}).',
+    functions: ['fetcher'],
     reader: pattern(UUID, 'a UUID'),
   }),
   CHRONICLE_API_BASE_URL: optional({
@@ -261,10 +269,10 @@ export const SPECS = {
     shownDefault: 'https://{region}-chronicle.googleapis.com',
   }),
   CHRONICLE_API_VERSION: defaulted({
-    description: 'Chronicle API version.',
+    description: 'Chronicle API version: `v1alpha` or `v1beta` (logs:import exists only under these).',
     functions: ['sender'],
-    reader: pattern(/^v1(alpha|beta)?$/, 'v1alpha, v1beta or v1'),
-    default: 'v1alpha',
+    reader: oneOf(CHRONICLE_API_VERSIONS),
+    default: 'v1alpha' as const,
   }),
   CHRONICLE_CONCURRENCY: defaulted({
     description: 'Standalone: chunks sent to Chronicle at once (1..16).',
@@ -274,18 +282,18 @@ export const SPECS = {
   }),
   NAMESPACE: optional({
     description: 'Optional environment namespace set on every entry.',
-    functions: BOTH,
+    functions: ['fetcher'],
     reader: pattern(/^[A-Za-z0-9_.-]{1,64}$/, 'up to 64 letters, digits, _ . -'),
   }),
   USE_CASE_NAME: defaulted({
     description: 'Label `use_case_name` on every entry; also names the checkpoint.',
-    functions: BOTH,
+    functions: ['fetcher'],
     reader: pattern(/^[A-Za-z0-9_.-]{1,63}$/, 'up to 63 letters, digits, _ . -'),
     default: 'ioc_stream',
   }),
   CHUNK_MAX_BYTES: defaulted({
     description: `Maximum bytes of one serialized logs:import request (10000..${REQUEST_LIMIT_BYTES}).`,
-    functions: BOTH,
+    functions: ['fetcher'],
     reader: int(10_000, REQUEST_LIMIT_BYTES),
     default: 3_900_000,
   }),
@@ -308,14 +316,16 @@ export const SPECS = {
     default: 60,
   }),
   RETRY_MAX_ATTEMPTS: defaulted({
-    description: 'Attempts per HTTP request before giving up (1..20).',
-    functions: BOTH,
+    description:
+      'Attempts per HTTP request before giving up (1..20). The cloud sender does not retry in-process (Pub/Sub redelivers).',
+    functions: ['fetcher'],
     reader: int(1, 20),
     default: 6,
   }),
   RETRY_MAX_SECONDS: defaulted({
-    description: 'Total time one HTTP request may spend retrying.',
-    functions: BOTH,
+    description:
+      'Total time one HTTP request may spend retrying (the cloud sender does not retry in-process).',
+    functions: ['fetcher'],
     reader: int(1, 3600),
     default: 120,
   }),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generatedDataset } from '../../../sim/dataset.js';
 import { waitFor } from '../../helpers/wait.js';
-import { datasetIds, missingIds, settle, skipReason, useCloud } from './harness.js';
+import { allArrived, datasetIds, missingIds, PROJECT_ID, settle, skipReason, useCloud } from './harness.js';
 
 const skip = skipReason();
 
@@ -44,5 +44,38 @@ describe('cloud pipeline end to end', { skip }, () => {
     assert.ok(!logText.includes('test-key-'), 'API key logged');
     assert.ok(!logText.includes('token-'), 'access token logged');
     assert.ok(!logText.includes(expected[0] ?? '-'), 'payload (notification ids) logged');
+  });
+
+  it('with CHRONICLE_FORWARDER_ID, every import names the forwarder by its full resource name', {
+    timeout: 90_000,
+  }, async () => {
+    // Each function gets only what terraform deploys on it: the fetcher builds the request bodies,
+    // so it needs the SecOps instance (project, region, customer id) to name the forwarder.
+    const dataset = generatedDataset({ count: 300, seed: 5 });
+    const forwarderId = '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716';
+    const secopsProject = 'secops-project-e2e';
+    const s = await cloud.start({
+      dataset,
+      env: {
+        CHRONICLE_FORWARDER_ID: forwarderId,
+        CHRONICLE_PROJECT_ID: secopsProject,
+        CHRONICLE_REGION: 'europe-west2',
+        CHUNK_MAX_BYTES: '200000',
+      },
+    });
+    await s.trigger();
+    await waitFor('the fetch run', () => s.fetchRuns().length > 0, 60_000);
+    assert.equal(s.fetchRuns()[0]?.outcome, 'ok', JSON.stringify(s.fetchRuns()[0]));
+    await allArrived(s, dataset, 60_000);
+    const instance = `projects/${secopsProject}/locations/europe-west2/instances/${s.customerId}`;
+    assert.notEqual(secopsProject, PROJECT_ID, 'the SecOps project differs from the pipeline project');
+    const requests = s.chronicle.requests;
+    assert.ok(requests.length > 1, `several chunks (${requests.length})`);
+    for (const request of requests) {
+      assert.equal(request.status, 200);
+      assert.equal(request.forwarder, `${instance}/forwarders/${forwarderId}`);
+      assert.ok(request.path.includes(`/${instance}/logTypes/`), request.path);
+    }
+    assert.equal(s.deadLetters.length, 0);
   });
 });

@@ -72,7 +72,7 @@ export interface ScenarioOptions {
   readonly dataset: Dataset;
   readonly gti?: Omit<GtiSimulatorOptions, 'dataset' | 'apiKey'>;
   readonly chronicle?: ChronicleSimulatorOptions;
-  /** Extra configuration for both functions. */
+  /** Extra configuration; each function takes the variables terraform would give it. */
   readonly env?: Record<string, string>;
   readonly delivery?: DeliverySettings;
 }
@@ -118,7 +118,6 @@ export async function startScenario(emulators: Emulators, options: ScenarioOptio
     delivery: options.delivery ?? TEST_DELIVERY,
     env: {
       PATH: process.env.PATH,
-      NODE_NO_WARNINGS: '1',
       VT_API_KEY: apiKey,
       VT_API_BASE_URL: gti.baseUrl,
       VT_DATE_FILTER: `${gtiDate(first - 1)}Z`,

@@ -148,6 +148,14 @@ describe('Chronicle simulator', () => {
     assert.equal(res.body.error?.status, 'NOT_FOUND');
   });
 
+  it('has logs:import under v1alpha and v1beta only, as the API does', async () => {
+    const body = { inlineSource: { logs: [entry('versions')] } };
+    assert.equal((await post(sim, body, { path: PATH.replace('/v1alpha/', '/v1beta/') })).status, 200);
+    const v1 = await post(sim, body, { path: PATH.replace('/v1alpha/', '/v1/') });
+    assert.equal(v1.status, 404);
+    assert.equal(v1.body.error?.status, 'NOT_FOUND');
+  });
+
   it('injects 429 with Retry-After, 500 and 403 without recording entries', async () => {
     const faulty = await startChronicleSimulator({
       fault: ({ n, entryCount }) => {

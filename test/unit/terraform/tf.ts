@@ -46,6 +46,26 @@ export function loadSchema(): ProviderSchema {
   return schemaCache;
 }
 
+/**
+ * Resources only the google-beta provider has (terraform/schema/google-beta-only.json): written by
+ * hand from the provider's source, which `source` names, since the mined package is GA only.
+ */
+export interface BetaOnlySchema {
+  provider: string;
+  version: string;
+  source: string;
+  resource: Record<string, SchemaNode>;
+}
+
+export function loadBetaOnlySchema(): BetaOnlySchema {
+  return JSON.parse(
+    readFileSync(join(MODULE_DIR, 'schema', 'google-beta-only.json'), 'utf8'),
+  ) as BetaOnlySchema;
+}
+
+/** How hcl2json renders `provider = google-beta`. */
+export const GOOGLE_BETA = `\${google-beta}`;
+
 export interface TfFile {
   path: string;
   json: Record<string, Json>;
@@ -144,6 +164,18 @@ export function block(body: Body, ...path: string[]): Body {
     current = next;
   }
   return current;
+}
+
+/** The environment_variables map of a google_cloudfunctions2_function (literal or via a local). */
+export function functionEnvironment(files: TfFile[], functionName: string): { [key: string]: Json } {
+  const fn = resource(files, 'google_cloudfunctions2_function', functionName);
+  const env = block(fn, 'service_config').environment_variables;
+  const localName = unwrap(env)?.replace(/^local\./, '');
+  const value = localName ? locals(files).get(localName) : env;
+  if (!isObject(value)) {
+    throw new Error(`environment of ${functionName} must be a literal map (directly or via a local)`);
+  }
+  return value;
 }
 
 /** Every string anywhere in a JSON value. */

@@ -1,16 +1,22 @@
 /**
- * Wiring assertions on the parsed terraform module: least-privilege grants per identity, the
- * Pub/Sub service agent's dead-letter grants, internal-only functions, push endpoints, the
- * scheduler target, and function environments that match shared/core/config.ts CONFIG_VARIABLES.
+ * Wiring assertions on the parsed terraform module: least-privilege grants per identity, service
+ * agents that exist before they are granted anything, the Pub/Sub service agent's dead-letter
+ * grants, internal-only functions, push endpoints, the scheduler target, Chronicle API versions
+ * that have logs:import, and function environments that match shared/core/config_table.ts CONFIG_VARIABLES
+ * (with the values the fetcher needs to name the forwarder).
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CONFIG_VARIABLES } from '../../../shared/core/config.js';
+import { CHRONICLE_API_VERSIONS, CONFIG_VARIABLES, loadConfig } from '../../../shared/core/config.js';
+import { configuredForwarder } from '../../../shared/pipeline/log_entries.js';
 import {
+  asBodies,
   type Block,
   type Body,
   block,
   blocks,
+  functionEnvironment,
+  GOOGLE_BETA,
   isObject,
   type Json,
   locals,
@@ -34,13 +40,17 @@ before(async () => {
   all = blocks(files);
 });
 
-/** `${google_service_account.fetcher.member}` → `sa:fetcher`; service agents by their local. */
+/**
+ * `${google_service_account.fetcher.member}` → `sa:fetcher`; a service agent only as what its
+ * google_project_service_identity returns: `${google_project_service_identity.pubsub.member}` →
+ * `agent:pubsub`. Anything else (an email built by hand, a local) is `other:` and fails the tests.
+ */
 function memberIdentity(member: Json | undefined): string {
   const expr = unwrap(member) ?? String(member);
   const sa = /^google_service_account\.([a-z_]+)\.(member|email)$/.exec(expr);
   if (sa) return `sa:${sa[1]}`;
-  if (expr === 'local.pubsub_service_agent') return 'agent:pubsub';
-  if (expr === 'local.scheduler_service_agent') return 'agent:scheduler';
+  const agent = /^google_project_service_identity\.([a-z_]+)\.member$/.exec(expr);
+  if (agent) return `agent:${agent[1]}`;
   return `other:${expr}`;
 }
 
@@ -124,15 +134,7 @@ function expectedEnv(fn: 'fetcher' | 'sender'): string[] {
 }
 
 function envKeys(functionName: string): string[] {
-  const fn = resource(files, 'google_cloudfunctions2_function', functionName);
-  const env = block(fn, 'service_config').environment_variables;
-  const localName = unwrap(env)?.replace(/^local\./, '');
-  const value = localName ? locals(files).get(localName) : env;
-  assert.ok(
-    isObject(value),
-    `environment of ${functionName} must be a literal map (directly or via a local)`,
-  );
-  return Object.keys(value).sort();
+  return Object.keys(functionEnvironment(files, functionName)).sort();
 }
 
 describe('terraform wiring', () => {
@@ -173,12 +175,59 @@ describe('terraform wiring', () => {
     assert.equal(role.project, ref('local.secops_project'));
   });
 
-  it('the Pub/Sub service agent gets the grants dead-lettering and authenticated push need', () => {
-    const agent = String(locals(files).get('pubsub_service_agent'));
-    assert.match(
-      agent,
-      /^serviceAccount:service-\$\{data\.google_project\.this\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/,
+  it('every grant to a service agent uses what its google_project_service_identity returns (it exists by then)', () => {
+    // Enabling an API does not always create its service agent at once; a grant to one that does
+    // not exist yet fails the first apply. No grant may name an agent by an email built by hand.
+    const text = all.flatMap((b) => strings(b.body)).join('\n');
+    assert.doesNotMatch(
+      text,
+      /gcp-sa-[a-z-]+\.iam\.gserviceaccount\.com/,
+      'a service agent email built by hand',
     );
+    const members = grants().map((g) => g.identity);
+    assert.deepEqual(
+      members.filter((m) => !/^(sa|agent):/.test(m)),
+      [],
+      'IAM members must be module service accounts or service identities',
+    );
+    const identities = resources(files, 'google_project_service_identity');
+    const services = Object.fromEntries([...identities].map(([name, body]) => [name, body.service]));
+    assert.deepEqual(services, {
+      pubsub: 'pubsub.googleapis.com',
+      scheduler: 'cloudscheduler.googleapis.com',
+    });
+    const apis = String(locals(files).get('apis'));
+    for (const [name, body] of identities) {
+      assert.equal(body.provider, GOOGLE_BETA, `${name}: the resource exists only in google-beta`);
+      assert.equal(body.project, ref('var.project_id'), name);
+      assert.deepEqual(
+        body.depends_on,
+        [ref('google_project_service.enabled')],
+        `${name}: after its API is enabled`,
+      );
+      assert.ok(
+        apis.includes(`"${String(body.service)}"`),
+        `${name}: ${String(body.service)} is enabled by the module`,
+      );
+    }
+    for (const agent of new Set(members.filter((m) => m.startsWith('agent:')))) {
+      assert.ok(identities.has(agent.slice('agent:'.length)), `${agent} has a service identity`);
+    }
+  });
+
+  it('the google-beta provider is required and configured like google', () => {
+    const terraform = all.find((b) => b.kind === 'terraform');
+    const required = asBodies(terraform?.body.required_providers)[0] ?? {};
+    const google = required.google;
+    const beta = required['google-beta'];
+    assert.ok(isObject(google) && isObject(beta), 'both providers in required_providers');
+    assert.equal(beta.source, 'hashicorp/google-beta');
+    assert.equal(beta.version, google.version, 'same version constraint as google');
+    const config = (name: string) => all.find((b) => b.kind === 'provider' && b.name === name)?.body;
+    assert.deepEqual(config('google-beta'), config('google'));
+  });
+
+  it('the Pub/Sub service agent gets the grants dead-lettering and authenticated push need', () => {
     const chunks = resource(files, 'google_pubsub_subscription', 'chunks');
     const dlTopic = unwrap(block(chunks, 'dead_letter_policy').dead_letter_topic);
     assert.equal(dlTopic, 'google_pubsub_topic.dead_letter.id');
@@ -231,6 +280,46 @@ describe('terraform wiring', () => {
     const secrets = CONFIG_VARIABLES.filter((v) => v.secret).map((v) => v.name);
     for (const name of secrets)
       assert.ok(!envKeys('fetcher').includes(name), `${name} must come from Secret Manager`);
+  });
+
+  it('the fetcher gets what it builds the forwarder resource name from, naming the instance the sender imports into', () => {
+    // The fetcher writes `forwarder` into every request body; without the instance it was dropped.
+    const sample: Record<string, string> = {
+      GCP_PROJECT_ID: 'pipeline-project',
+      CHRONICLE_PROJECT_ID: 'secops-project',
+      CHRONICLE_CUSTOMER_ID: '0b9d8f4e-3c2a-4d1e-9f8a-7b6c5d4e3f2a',
+      CHRONICLE_REGION: 'europe-west2',
+      CHRONICLE_FORWARDER_ID: '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716',
+    };
+    const deployed = Object.fromEntries(
+      envKeys('fetcher').flatMap((k) => (k in sample ? [[k, sample[k]]] : [])),
+    );
+    assert.equal(
+      configuredForwarder(loadConfig(deployed).chronicle),
+      'projects/secops-project/locations/europe-west2/instances/0b9d8f4e-3c2a-4d1e-9f8a-7b6c5d4e3f2a/forwarders/5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716',
+    );
+    const fetcher = locals(files).get('fetcher_env');
+    const sender = locals(files).get('sender_env');
+    assert.ok(isObject(fetcher) && isObject(sender));
+    for (const name of ['CHRONICLE_PROJECT_ID', 'CHRONICLE_CUSTOMER_ID', 'CHRONICLE_REGION']) {
+      assert.equal(fetcher[name], sender[name], name);
+    }
+    assert.equal(fetcher.CHRONICLE_FORWARDER_ID, ref('var.chronicle.forwarder_id'));
+  });
+
+  it('chronicle.api_version allows exactly the API versions that have logs:import (as the config does)', () => {
+    const chronicle = all.find((b) => b.kind === 'variable' && b.name === 'chronicle');
+    const checks = asBodies(chronicle?.body.validation).filter((v) =>
+      String(v.condition).includes('var.chronicle.api_version'),
+    );
+    assert.equal(checks.length, 1, 'one validation of api_version');
+    const condition = String(checks[0]?.condition);
+    const allowed = /^\$\{contains\((\[[^\]]*\]), var\.chronicle\.api_version\)\}$/.exec(condition);
+    assert.ok(allowed, `condition is contains([...], var.chronicle.api_version): ${condition}`);
+    assert.deepEqual(JSON.parse(allowed[1] as string), ['v1alpha', 'v1beta']);
+    assert.deepEqual(JSON.parse(allowed[1] as string), [...CHRONICLE_API_VERSIONS]);
+    assert.match(String(checks[0]?.error_message), /^chronicle\.api_version must be v1alpha or v1beta/);
+    assert.match(String(chronicle?.body.type), /api_version\s*=\s*optional\(string, "v1alpha"\)/);
   });
 
   it('the fetcher reads the GTI key from the module secret and stops before its timeout', () => {

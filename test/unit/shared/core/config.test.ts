@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import {
+  CHRONICLE_API_VERSIONS,
   CONFIG_VARIABLES,
+  configValues,
   loadConfig,
   parseStartSpec,
   requireSettings,
@@ -95,6 +97,19 @@ describe('config', () => {
     assert.ok(problems({}, join(dir, 'missing.yml')).some((p) => p.startsWith('CONFIG_FILE:')));
   });
 
+  it('configValues hands on what loadConfig reads: known variables, the environment over the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yml');
+    writeFileSync(file, 'VT_LIMIT: 20\nUSE_CASE_NAME: from_file\nNAMESPACE: " "\n');
+    assert.deepEqual(configValues({ USE_CASE_NAME: 'from_env', HOME: '/home/x', CONFIG_FILE: file }), {
+      VT_LIMIT: '20',
+      USE_CASE_NAME: 'from_env',
+      CONFIG_FILE: file,
+    });
+    writeFileSync(file, 'VT_LIMT: 20\n');
+    assert.throws(() => configValues({}, file), ConfigError);
+  });
+
   it('never shows the API key when printed, serialised or inspected', () => {
     const config = loadConfig({ VT_API_KEY: 'super-secret-key-123' }, { now });
     assert.equal(config.gti.apiKey?.reveal(), 'super-secret-key-123');
@@ -113,6 +128,36 @@ describe('config', () => {
           (n) => e.problems.some((p) => p.includes(n)),
         ),
     );
+  });
+
+  it('CHRONICLE_API_VERSION accepts exactly v1alpha and v1beta, the versions with logs:import', () => {
+    assert.deepEqual([...CHRONICLE_API_VERSIONS], ['v1alpha', 'v1beta']);
+    for (const version of CHRONICLE_API_VERSIONS) {
+      assert.equal(loadConfig({ CHRONICLE_API_VERSION: version }, { now }).chronicle.apiVersion, version);
+    }
+    for (const bad of ['v1', 'v2', 'v1beta1', 'V1ALPHA', 'v1alpha/']) {
+      const found = problems({ CHRONICLE_API_VERSION: bad });
+      assert.equal(found.length, 1, bad);
+      assert.match(found[0] ?? '', /^CHRONICLE_API_VERSION: must be one of v1alpha, v1beta, got "/, bad);
+    }
+  });
+
+  it('requireSettings refuses a fetcher forwarder without the instance it is named under', () => {
+    const base = {
+      GCP_PROJECT_ID: 'pipeline-project',
+      VT_API_KEY: 'k',
+      PUBSUB_TRIGGER_TOPIC: 'trigger',
+      PUBSUB_CHUNKS_TOPIC: 'chunks',
+      CHRONICLE_FORWARDER_ID: '5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716',
+    };
+    assert.throws(
+      () => requireSettings(loadConfig(base, { now }), 'cloud-fetcher'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some((p) => p.startsWith('CHRONICLE_CUSTOMER_ID: required with')),
+    );
+    const withInstance = { ...base, CHRONICLE_CUSTOMER_ID: '0b9d8f4e-3c2a-4d1e-9f8a-7b6c5d4e3f2a' };
+    requireSettings(loadConfig(withInstance, { now }), 'cloud-fetcher');
   });
 
   it('declares each variable once, with a description', () => {
