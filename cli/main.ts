@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'validate custom_parser/ against the SecOps parser API (parser validate [--update])',
     load: async () => (await import('./parser_command.js')).parserCommand,
   },
+  dashboard: {
+    summary: 'the SecOps native dashboard for IOC Stream results: export (print / --out FILE) or import',
+    load: async () => (await import('./dashboard_command.js')).dashboardCommand,
+  },
   dlq: {
     summary: 'dead-lettered chunks: list, replay (to the chunks topic or Chronicle), purge with an archive',
     load: async () => (await import('./dlq_command.js')).dlqCommand,

@@ -8,6 +8,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  type ChronicleDashboardOptions,
+  type ChronicleDashboards,
+  createDashboardImportHandler,
+} from './chronicle_dashboards.js';
 import { sendJson } from './http_util.js';
 
 export interface ChronicleFault {
@@ -32,6 +37,8 @@ export interface ChronicleSimulatorOptions {
   fault?: (request: { n: number; entryCount: number; bytes: number }) => ChronicleFault | undefined;
   /** Default true; false = count only (benchmarks): entries[] stays empty, data is not JSON-parsed. */
   keepEntries?: boolean;
+  /** nativeDashboards:import (sim/chronicle_dashboards.ts). */
+  dashboards?: ChronicleDashboardOptions;
 }
 
 export interface ImportedEntry {
@@ -67,6 +74,8 @@ export interface ChronicleSimulator {
   acceptedBytes: number;
   /** Sum of the decoded `data` bytes of accepted entries. */
   acceptedDataBytes: number;
+  /** nativeDashboards:import requests and what they imported (sim/chronicle_dashboards.ts). */
+  readonly dashboards: ChronicleDashboards;
   close(): Promise<void>;
 }
 
@@ -292,6 +301,7 @@ export async function startChronicleSimulator(
   const acceptToken = options.acceptToken ?? ((token: string) => token.length > 0);
   const keepEntries = options.keepEntries ?? true;
   let counter = 0;
+  const dashboards = createDashboardImportHandler(options.dashboards, { requireBearer, acceptToken });
 
   const sim: { -readonly [K in keyof ChronicleSimulator]: ChronicleSimulator[K] } = {
     baseUrl: '',
@@ -301,6 +311,7 @@ export async function startChronicleSimulator(
     acceptedEntryCount: 0,
     acceptedBytes: 0,
     acceptedDataBytes: 0,
+    dashboards: dashboards.state,
     close: async () => undefined,
   };
 
@@ -332,6 +343,7 @@ export async function startChronicleSimulator(
     const fail = (error: RpcError, headers?: Record<string, string>): void =>
       reply(error.status, rpcBody(error.status, error.rpcStatus, error.message), headers);
 
+    if (await dashboards.handle(req, url, res)) return; // nativeDashboards:import
     const match = IMPORT_PATH.exec(url.pathname);
     if (req.method !== 'POST' || !match) {
       // Drain so the client sees the answer rather than a reset.

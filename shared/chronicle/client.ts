@@ -105,8 +105,19 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
   };
 }
 
+/** What a 403 or 404 answer points the user at; the defaults are logs:import's. */
+export interface ChronicleErrorHints {
+  readonly forbidden?: string;
+  readonly notFound?: string;
+}
+
 /** Maps an HTTP answer from Chronicle to the typed error the caller acts on. */
-export function chronicleError(status: number, body: string, retryAfter?: string | string[]): ChronicleError {
+export function chronicleError(
+  status: number,
+  body: string,
+  retryAfter?: string | string[],
+  hints: ChronicleErrorHints = {},
+): ChronicleError {
   const { message, error } = describeErrorBody(body);
   const rpcStatus = typeof error?.status === 'string' ? error.status : undefined;
   const text = `Chronicle answered ${status}${rpcStatus ? ` ${rpcStatus}` : ''}: ${message}`;
@@ -117,9 +128,9 @@ export function chronicleError(status: number, body: string, retryAfter?: string
   }
   const hint =
     status === 403
-      ? ' (the caller needs chronicle.logs.import on the SecOps project)'
+      ? ` (${hints.forbidden ?? 'the caller needs chronicle.logs.import on the SecOps project'})`
       : status === 404
-        ? ' (check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE)'
+        ? ` (${hints.notFound ?? 'check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE'})`
         : '';
   return new ChroniclePermanentError(text + hint, fields);
 }
