@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createChronicleClient } from '../../../shared/chronicle/client.js';
@@ -251,9 +252,12 @@ describe('Chronicle simulator', () => {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    const exited = once(child, 'exit');
     try {
-      const [line] = (await once(child.stdout, 'data')) as [Buffer];
-      const { baseUrl } = JSON.parse(line.toString().split('\n')[0] ?? '') as { baseUrl: string };
+      // Line by line: if the process exits without printing, `first.done` says so (no hang).
+      const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
+      assert.equal(first.done, false, 'the simulator printed nothing');
+      const { baseUrl } = JSON.parse(String(first.value)) as { baseUrl: string };
       const remote = { baseUrl } as ChronicleSimulator;
       const big = await post(
         remote,
@@ -269,7 +273,7 @@ describe('Chronicle simulator', () => {
       assert.equal(equal.status, 200);
     } finally {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await exited;
     }
     const bad = spawn(process.execPath, [MAIN, '--oversize-status', '500'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -278,7 +282,7 @@ describe('Chronicle simulator', () => {
     bad.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const [code] = (await once(bad, 'exit')) as [number];
+    const [code] = (await once(bad, 'close')) as [number]; // 'close': after stderr is read
     assert.equal(code, 2);
     assert.match(stderr, /--oversize-status must be 400 or 413, got "500"/);
   });
