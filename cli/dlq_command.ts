@@ -194,7 +194,8 @@ function directSink(config: Config, logger: Logger, signal: AbortSignal): Replay
         signal,
         onRetry: (info) =>
           logger.warn('Chronicle request failed; retrying', { messageId: message.messageId, ...info }),
-        onSplit: (info) => logger.info('Chronicle answered 413; sending the chunk in two halves', info),
+        onSplit: (info) =>
+          logger.info('Chronicle answered request too large; sending the chunk in two halves', info),
       }),
   };
 }

@@ -4,11 +4,14 @@
  *   sent           Chronicle accepted it → acknowledge.
  *   retry          429 / 5xx / timeout / anything unexpected → throw: Pub/Sub redelivers with the
  *                  subscription's backoff and dead-letters after max_delivery_attempts.
- *   split          413 → the two halves are published back to the chunks topic (split_from = this
- *                  message id), then this message is acknowledged: never lost, never resent whole.
- *   dead_lettered  invalid message (reason invalid_message), a 413 on a single entry (too_large),
- *                  400/401/403/404 (permanent_error) → published to the dead-letter topic with the
- *                  DLQ attributes, then acknowledged: no pointless retries, never a crash loop.
+ *   split          too large (413, or 400 INVALID_ARGUMENT "Request payload size exceeds the
+ *                  limit", as the client classifies it) → the two halves are published back to the
+ *                  chunks topic (split_from = this message id), then this message is acknowledged:
+ *                  never lost, never resent whole.
+ *   dead_lettered  invalid message (reason invalid_message), too large on a single entry
+ *                  (too_large), any other 400, 401/403/404 (permanent_error) → published to the
+ *                  dead-letter topic with the DLQ attributes, then acknowledged: no pointless
+ *                  retries, never a crash loop.
  *
  * If publishing a half or a dead letter fails, the function throws and the whole message comes
  * back: at worst a half is published twice (a duplicate), never lost.

@@ -1,9 +1,27 @@
 /**
- * Loopback Chronicle (Google SecOps) `logs:import` simulator.
+ * Loopback Chronicle (Google SecOps) `logs:import` simulator: validates requests as the public
+ * reference describes them, answers google.rpc-shaped errors, and records what was accepted.
  *
- * Validates requests as the logs:import API does (camelCase or snake_case, base64 data holding JSON,
- * RFC3339 times with collectionTime >= logEntryTime, labels, forwarder matching the path), enforces the
- * 4 MB request limit while reading, answers google.rpc-shaped errors, and records what was accepted.
+ * Sources, per behaviour (anything else is marked *unconfirmed* where it is implemented):
+ * - Endpoint and versions: `POST {base}/{v1alpha|v1beta}/projects/{p}/locations/{r}/instances/{i}/
+ *   logTypes/{t}/logs:import`, body `{"inlineSource":{"logs":[Log],"forwarder"}}`, success = empty
+ *   body: https://cloud.google.com/chronicle/docs/reference/rest/v1alpha/projects.locations.instances.logTypes.logs/import
+ *   and https://cloud.google.com/chronicle/docs/reference/rest/v1beta/projects.locations.instances.logTypes.logs/import
+ *   (the googleapis `chronicle/v1` protos have no ImportLogs). Any other path answers 404.
+ * - Log fields: `data` (bytes, base64), `logEntryTime` and `collectionTime` (RFC 3339 Timestamps,
+ *   offsets accepted), collectionTime "Must be after the logEntryTime", `environmentNamespace`,
+ *   `labels` (map of LogLabel `{value}`):
+ *   https://cloud.google.com/chronicle/docs/reference/rest/v1alpha/projects.locations.instances.logTypes.logs#Log
+ *   Whether the service *enforces* the ordering is *unconfirmed* (`requireCollectionAfterEntry`).
+ * - camelCase or snake_case field names: the proto3 JSON mapping accepts both
+ *   (https://protobuf.dev/programming-guides/proto3/#json).
+ * - Error body `{"error":{"code","message","status"}}`: https://cloud.google.com/apis/design/errors
+ *   (the message texts here are *unconfirmed*; inject other answers with `fault`).
+ * - Oversized body: Google APIs answer 400 INVALID_ARGUMENT "Request payload size exceeds the limit:
+ *   N bytes." (googleapis/google-cloud-go#9479, GoogleCloudPlatform/pubsub#253); a front end may
+ *   answer 413 instead (googleapis/google-cloud-ruby#31568): `oversizeStatus`. The 4 MB limit is the
+ *   original script's and fluent-bit's figure, stated by no Google page: *unconfirmed*
+ *   (`maxRequestBytes`).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,8 +45,24 @@ export interface ChronicleSimulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   latencyMs?: number;
-  /** Default 4_000_000: a larger body answers 413. */
+  /** Default 4_000_000 (*unconfirmed*): a larger body answers `oversizeStatus`. */
   maxRequestBytes?: number;
+  /**
+   * Default 400: an oversized body answers 400 INVALID_ARGUMENT "Request payload size exceeds the
+   * limit: N bytes." as Google APIs do; 413 answers HTTP 413 with the same message.
+   */
+  oversizeStatus?: 400 | 413;
+  /**
+   * Default true: an entry whose collectionTime is not strictly after its logEntryTime answers 400
+   * INVALID_ARGUMENT naming the entry. The reference says "Must be after"; whether the service
+   * enforces it is *unconfirmed*: false accepts any order.
+   */
+  requireCollectionAfterEntry?: boolean;
+  /**
+   * Default true: each entry's data must decode to JSON. Not a Chronicle rule (Log.data is "Raw data
+   * for the log entry", any bytes): a check on our own output, which is always JSON.
+   */
+  requireJsonData?: boolean;
   /** Default true: a missing or rejected `Authorization: Bearer` answers 401 UNAUTHENTICATED. */
   requireBearer?: boolean;
   /** Default: any non-empty token. */
@@ -89,7 +123,10 @@ export interface ChronicleStats {
   dataBytes: number;
 }
 
+/** *Unconfirmed* (see the header): the default of `maxRequestBytes`. */
 export const CHRONICLE_MAX_REQUEST_BYTES = 4_000_000;
+/** The API versions under which logs:import is documented (see the header). */
+export const CHRONICLE_IMPORT_VERSIONS: readonly string[] = ['v1alpha', 'v1beta'];
 
 const RPC_STATUS_BY_HTTP: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -180,11 +217,23 @@ interface PathParts {
 /** An entry as read from the request body; the path parts are added when it is recorded. */
 type ParsedEntry = Omit<ImportedEntry, 'logType' | 'path'>;
 
+interface ParseOptions {
+  keepEntries: boolean;
+  requireCollectionAfterEntry: boolean;
+  requireJsonData: boolean;
+}
+
+/** True when RFC 3339 time `a` is strictly after `b` (both as [seconds, nanoseconds]). */
+function isAfter(a: [number, number], b: [number, number]): boolean {
+  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+}
+
 function parseRequest(
   body: Buffer,
   parts: PathParts,
-  keepEntries: boolean,
+  options: ParseOptions,
 ): { entries: ParsedEntry[]; forwarder: string | undefined; entryCount: number } {
+  const { keepEntries } = options;
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -194,6 +243,8 @@ function parseRequest(
   if (json === null || typeof json !== 'object' || Array.isArray(json))
     throw new RpcError(400, 'Request body must be a JSON object.');
   const root = json as Record<string, unknown>;
+  // inlineSource and its logs are "Required" (import page in the header); that an empty list is
+  // refused is *unconfirmed*.
   const source = pick(root, 'inlineSource', 'inline_source');
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
     throw new RpcError(400, 'inline_source is required.');
@@ -207,6 +258,8 @@ function parseRequest(
   let forwarder: string | undefined;
   if (forwarderValue !== undefined) {
     if (typeof forwarderValue !== 'string') throw new RpcError(400, 'forwarder must be a string.');
+    // LogsInlineSource.forwarder is a forwarder resource name of the same instance (import page
+    // above); that its id must be a UUID is *unconfirmed* (forwarder ids seen in SecOps are UUIDs).
     const prefix = `projects/${parts.project}/locations/${parts.region}/instances/${parts.instance}/forwarders/`;
     const id = forwarderValue.startsWith(prefix) ? forwarderValue.slice(prefix.length) : '';
     if (!UUID.test(id)) {
@@ -233,7 +286,7 @@ function parseRequest(
       try {
         parsed = JSON.parse(raw.toString('utf8'));
       } catch {
-        throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
+        if (options.requireJsonData) throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
       }
       const ctx = (parsed as { context_attributes?: { notification_id?: unknown } } | null)
         ?.context_attributes;
@@ -244,7 +297,7 @@ function parseRequest(
       // cleaned JSON with sorted keys, so context_attributes is near the end), then in the whole.
       rawBytes = (data.length / 4) * 3 - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
       const first = Buffer.from(data.slice(0, 4), 'base64')[0];
-      if (first !== 0x7b && first !== 0x5b)
+      if (options.requireJsonData && first !== 0x7b && first !== 0x5b)
         throw new RpcError(400, `logs[${i}].data does not decode to JSON.`);
       const tailStart = Math.max(0, data.length - COUNT_ONLY_TAIL_CHARS);
       let m = NOTIFICATION_ID.exec(Buffer.from(data.slice(tailStart), 'base64').toString('utf8'));
@@ -257,8 +310,11 @@ function parseRequest(
     const collectionTs = parseRfc3339(collectionTime);
     if (!entryTs) throw new RpcError(400, `logs[${i}].log_entry_time must be an RFC3339 timestamp.`);
     if (!collectionTs) throw new RpcError(400, `logs[${i}].collection_time must be an RFC3339 timestamp.`);
-    if (collectionTs[0] < entryTs[0] || (collectionTs[0] === entryTs[0] && collectionTs[1] < entryTs[1])) {
-      throw new RpcError(400, `logs[${i}]: collection_time must not be before log_entry_time.`);
+    if (options.requireCollectionAfterEntry && !isAfter(collectionTs, entryTs)) {
+      throw new RpcError(
+        400,
+        `logs[${i}]: collection_time (${String(collectionTime)}) must be after log_entry_time (${String(logEntryTime)}).`,
+      );
     }
     const namespace = pick(entry, 'environmentNamespace', 'environment_namespace');
     if (namespace !== undefined && typeof namespace !== 'string') {
@@ -299,7 +355,16 @@ export async function startChronicleSimulator(
   const maxBytes = options.maxRequestBytes ?? CHRONICLE_MAX_REQUEST_BYTES;
   const requireBearer = options.requireBearer ?? true;
   const acceptToken = options.acceptToken ?? ((token: string) => token.length > 0);
-  const keepEntries = options.keepEntries ?? true;
+  const parseOptions: ParseOptions = {
+    keepEntries: options.keepEntries ?? true,
+    requireCollectionAfterEntry: options.requireCollectionAfterEntry ?? true,
+    requireJsonData: options.requireJsonData ?? true,
+  };
+  const keepEntries = parseOptions.keepEntries;
+  const oversizeStatus = options.oversizeStatus ?? 400;
+  if (oversizeStatus !== 400 && oversizeStatus !== 413) {
+    throw new RangeError(`oversizeStatus must be 400 or 413, got ${String(oversizeStatus)}`);
+  }
   let counter = 0;
   const dashboards = createDashboardImportHandler(options.dashboards, { requireBearer, acceptToken });
 
@@ -346,6 +411,8 @@ export async function startChronicleSimulator(
     if (await dashboards.handle(req, url, res)) return; // nativeDashboards:import
     const match = IMPORT_PATH.exec(url.pathname);
     if (req.method !== 'POST' || !match) {
+      // Other paths, other versions (v1, v2, ...) and other methods are not logs:import. The
+      // 404 text is *unconfirmed*.
       // Drain so the client sees the answer rather than a reset.
       await readBody(req, 0);
       sim.requests.push(record);
@@ -367,6 +434,8 @@ export async function startChronicleSimulator(
     if (options.latencyMs && options.latencyMs > 0)
       await new Promise((r) => setTimeout(r, options.latencyMs));
 
+    // OAuth 2 bearer token with the cloud-platform scope (import page, "Authorization scopes");
+    // the 401 text is *unconfirmed*.
     if (requireBearer) {
       const auth = req.headers.authorization ?? '';
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
@@ -378,14 +447,21 @@ export async function startChronicleSimulator(
       }
     }
     if (body === undefined) {
-      fail(new RpcError(413, `Request payload size exceeds the limit: ${maxBytes} bytes (got ${bytes}).`));
+      // Google's wording for other APIs (see the header); status 400 or 413 by `oversizeStatus`.
+      fail(
+        new RpcError(
+          oversizeStatus,
+          `Request payload size exceeds the limit: ${maxBytes} bytes.`,
+          'INVALID_ARGUMENT',
+        ),
+      );
       return;
     }
 
     let parsed: ReturnType<typeof parseRequest> | undefined;
     let parseError: RpcError | undefined;
     try {
-      parsed = parseRequest(body, parts, keepEntries);
+      parsed = parseRequest(body, parts, parseOptions);
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
       parseError = error;

@@ -1,7 +1,9 @@
 /**
  * Runs the Chronicle logs:import simulator as its own process (benchmarks, demo):
  *   node dist/sim/chronicle_simulator_main.js [--port N] [--latency-ms N] [--count-only] [--no-auth]
- *     [--max-request-bytes N]
+ *     [--max-request-bytes N] [--oversize-status 400|413] [--allow-any-collection-time]
+ * (--oversize-status: how an oversized body is answered, default 400 as Google APIs do;
+ * --allow-any-collection-time: do not require collectionTime after logEntryTime.)
  * Prints one JSON line `{"baseUrl":...}` on stdout when ready. `GET /_stats` answers
  * {requests, acceptedRequests, entries, uniqueIds, duplicates, bytes, dataBytes}; on SIGTERM/SIGINT the same
  * summary is printed as a JSON line and the process exits 0.
@@ -18,13 +20,22 @@ async function main(): Promise<void> {
       'count-only': { type: 'boolean', default: false },
       'no-auth': { type: 'boolean', default: false },
       'max-request-bytes': { type: 'string' },
+      'oversize-status': { type: 'string' },
+      'allow-any-collection-time': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const options: ChronicleSimulatorOptions = {
     keepEntries: !values['count-only'],
     requireBearer: !values['no-auth'],
+    requireCollectionAfterEntry: !values['allow-any-collection-time'],
   };
+  const oversize = values['oversize-status'];
+  if (oversize !== undefined) {
+    if (oversize !== '400' && oversize !== '413')
+      throw new Error(`--oversize-status must be 400 or 413, got "${oversize}"`);
+    options.oversizeStatus = oversize === '400' ? 400 : 413;
+  }
   const port = numberOption(values.port, 'port');
   if (port !== undefined) options.port = port;
   const latency = numberOption(values['latency-ms'], 'latency-ms');

@@ -1,8 +1,9 @@
 /**
  * Chronicle `logs:import` client. One POST per call, no hidden retries: errors are typed so the
  * caller decides (standalone sync retries in-process; the sender lets Pub/Sub redeliver):
- * ChronicleRetryableError (429, 5xx, timeouts; carries Retry-After), ChronicleTooLargeError (413:
- * split the chunk), ChroniclePermanentError (400/401/403/404 with the google.rpc status).
+ * ChronicleRetryableError (429, 5xx, timeouts; carries Retry-After), ChronicleTooLargeError (413,
+ * or Google's 400 "Request payload size exceeds the limit": split the chunk), ChroniclePermanentError
+ * (any other 400, 401/403/404, with the google.rpc status).
  */
 import type { Got } from 'got';
 import type { Config } from '../core/config.js';
@@ -111,6 +112,25 @@ export interface ChronicleErrorHints {
   readonly notFound?: string;
 }
 
+/**
+ * Google APIs answer a body over their size limit with 400 INVALID_ARGUMENT "Request payload size
+ * exceeds the limit: N bytes." rather than 413 (e.g. googleapis/google-cloud-go#9479, Cloud
+ * Logging; GoogleCloudPlatform/pubsub#253, Pub/Sub; over REST: PsychoinformaticsLab/pliers#481,
+ * `HttpError 400 ... "Request payload size exceeds the limit: 10485760 bytes."`), while a front end
+ * may still answer 413 (googleapis/google-cloud-ruby#31568). That Chronicle's logs:import answers
+ * the same way is *unconfirmed*; both are handled.
+ */
+const PAYLOAD_TOO_LARGE = /payload size exceeds the limit/i;
+
+/**
+ * True when an answer means "the request is too large: split it": HTTP 413, or 400 with google.rpc
+ * status INVALID_ARGUMENT and the payload-size message. Any other 400 is a permanent error.
+ */
+export function isTooLargeAnswer(status: number, rpcStatus: string | undefined, message: string): boolean {
+  if (status === 413) return true;
+  return status === 400 && rpcStatus === 'INVALID_ARGUMENT' && PAYLOAD_TOO_LARGE.test(message);
+}
+
 /** Maps an HTTP answer from Chronicle to the typed error the caller acts on. */
 export function chronicleError(
   status: number,
@@ -122,7 +142,7 @@ export function chronicleError(
   const rpcStatus = typeof error?.status === 'string' ? error.status : undefined;
   const text = `Chronicle answered ${status}${rpcStatus ? ` ${rpcStatus}` : ''}: ${message}`;
   const fields = { status, ...(rpcStatus ? { rpcStatus } : {}) };
-  if (status === 413) return new ChronicleTooLargeError(text, fields);
+  if (isTooLargeAnswer(status, rpcStatus, message)) return new ChronicleTooLargeError(text, fields);
   if (status === 429 || status >= 500 || status === 408) {
     return new ChronicleRetryableError(text, { ...fields, retryAfterMs: parseRetryAfter(retryAfter) });
   }
@@ -135,7 +155,7 @@ export function chronicleError(
   return new ChroniclePermanentError(text + hint, fields);
 }
 
-/** Splits a request body's entries into two bodies (for 413). Returns undefined for a single entry. */
+/** Splits a request body's entries into two bodies (too large). Returns undefined for a single entry. */
 export function splitRequestBody(body: string): [string, string] | undefined {
   const parsed = JSON.parse(body) as { inlineSource?: { logs?: unknown[]; forwarder?: string } };
   const logs = parsed.inlineSource?.logs;

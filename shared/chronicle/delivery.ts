@@ -1,7 +1,9 @@
 /**
  * In-process delivery of one request body to Chronicle, with the error handling every in-process
  * caller shares (standalone sync, `dlq replay --direct`): retryable errors are retried with backoff
- * honouring Retry-After; 413 splits the body in two and sends both halves; permanent errors throw.
+ * honouring Retry-After; "too large" (413, or Google's 400 "Request payload size exceeds the limit",
+ * classified in client.ts) splits the body in two and sends both halves, and a single entry still
+ * too large is a permanent error; other permanent errors throw.
  */
 
 import { ChronicleError, ChroniclePermanentError, ChronicleTooLargeError } from '../core/errors.js';
@@ -10,7 +12,8 @@ import { type LogImporter, splitRequestBody } from './client.js';
 
 export interface DeliveryHooks {
   onRetry?: (info: { attempt: number; delayMs: number; status: number | undefined }) => void;
-  onSplit?: (info: { entries: number }) => void;
+  /** A too-large answer split the body: `entries` in it, the answer's HTTP status (413 or 400). */
+  onSplit?: (info: { entries: number; status: number | undefined }) => void;
   /** Counts requests actually made (for stats). */
   onRequest?: () => void;
   signal?: AbortSignal;
@@ -51,12 +54,15 @@ export async function deliverBody(
       throw new ChroniclePermanentError(
         `${error.message} (a single entry is too large; lower CHUNK_MAX_BYTES)`,
         {
-          status: 413,
+          ...(error.status === undefined ? {} : { status: error.status }),
+          ...(error.rpcStatus === undefined ? {} : { rpcStatus: error.rpcStatus }),
         },
+        { cause: error },
       );
     }
     hooks.onSplit?.({
       entries: (JSON.parse(text) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length,
+      status: error.status,
     });
     await deliverBody(importer, halves[0], policy, hooks);
     await deliverBody(importer, halves[1], policy, hooks);

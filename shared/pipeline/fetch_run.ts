@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly shouldStop?: () => boolean;
   readonly onProgress?: (stats: Readonly<RunStats>) => void;
   readonly signal?: AbortSignal;
+  /** Epoch ms; read when each GTI page arrives, for its entries' collectionTime. Default Date.now. */
+  readonly clock?: () => number;
 }
 
 export interface RunResult {
@@ -56,18 +58,22 @@ export interface RunResult {
 /**
  * The entry for one page item, or undefined when `accept` (de-duplication) drops it. An item left
  * to the object path is parsed and checked here, so its error surfaces at its place in the stream.
+ * `receivedMs`: when the item's page was received (its collectionTime; default the builder's).
  */
 export function prepareItem(
   item: PageItem,
   entries: EntryBuilder,
   accept: (id: string, date: number) => boolean,
+  receivedMs?: number,
 ): PreparedEntry | undefined {
   if (item.kind === 'cleaned') {
-    return accept(item.id, item.date) ? entries.buildCleaned(item.cleaned, item.id, item.date) : undefined;
+    return accept(item.id, item.date)
+      ? entries.buildCleaned(item.cleaned, item.id, item.date, receivedMs)
+      : undefined;
   }
   const n = parseItem(item.raw);
   const { notification_id: id, notification_date: date } = n.context_attributes;
-  return accept(id, date) ? entries.build(n) : undefined;
+  return accept(id, date) ? entries.build(n, receivedMs) : undefined;
 }
 
 export function buildFilter(filters: string, startSeconds: number): string {
@@ -99,15 +105,18 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   };
 
   const accept = (id: string, date: number) => dedup.accept(id, date);
+  const clock = options.clock ?? Date.now;
   async function* entriesFromPages(): AsyncGenerator<PreparedEntry> {
     for await (const page of options.gti.pages(query, options.signal)) {
+      // The page's collection time: when it reached us (never earlier than it left GTI).
+      const receivedMs = clock();
       stats.pages += 1;
       if (stats.pages === 1) stats.expected = page.count;
       const started = performance.now();
       const ready: PreparedEntry[] = [];
       for (const item of page.items) {
         stats.fetched += 1;
-        const entry = prepareItem(item, options.entries, accept);
+        const entry = prepareItem(item, options.entries, accept, receivedMs);
         if (entry === undefined) continue;
         stats.notifications += 1;
         if (entry.trimmed.length > 0) stats.trimmed += 1;

@@ -2,8 +2,9 @@
  * Turns one notification into one logs:import entry, serialised once, with its exact byte size.
  *
  * Entry: data = base64 of the cleaned notification JSON; logEntryTime = notification_date;
- * collectionTime = fetch time (never earlier than logEntryTime); environmentNamespace when set;
- * labels use_case_name (and trimmed_fields when trimmed).
+ * collectionTime = when the GTI page holding it was received, kept strictly after logEntryTime
+ * (collectionTimeMs); environmentNamespace when set; labels use_case_name (and trimmed_fields when
+ * trimmed). Both times are written as RFC 3339 UTC with milliseconds (`toISOString`).
  *
  * A notification too large for one request is trimmed, never dropped: the attributes in
  * TRIM_ORDER go first, then the remaining attributes largest first (keeping KEEP_ATTRIBUTES),
@@ -63,8 +64,35 @@ export const KEEP_ATTRIBUTES: ReadonlySet<string> = new Set([
 
 export const TRIMMED_FIELD = 'ioc_stream_trimmed';
 
+/**
+ * How far collectionTime is kept after logEntryTime at least. The REST reference of the Log
+ * resource says collectionTime "Must be after the logEntryTime"
+ * (https://cloud.google.com/chronicle/docs/reference/rest/v1alpha/projects.locations.instances.logTypes.logs#Log);
+ * whether the service enforces it, and at which resolution it compares, is *unconfirmed*.
+ * notification_date is whole seconds, so a full second keeps collectionTime strictly after at
+ * any resolution (seconds, milliseconds, nanoseconds) for a notification dated at or after our
+ * clock (GTI's clock may run a few seconds ahead of ours).
+ */
+export const COLLECTION_AFTER_ENTRY_MS = 1000;
+
+/** The latest instant an RFC 3339 / google.protobuf.Timestamp can hold at millisecond precision. */
+const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * collectionTime (epoch ms) of an entry dated `entrySeconds` whose page was received at
+ * `receivedMs`: the receive time, or logEntryTime + COLLECTION_AFTER_ENTRY_MS when that is later.
+ * Capped at 9999-12-31T23:59:59.999Z (still after any valid notification_date), so a notification
+ * dated at the very end of the range still gets a writable time.
+ */
+export function collectionTimeMs(entrySeconds: number, receivedMs: number): number {
+  return Math.min(Math.max(receivedMs, entrySeconds * 1000 + COLLECTION_AFTER_ENTRY_MS), MAX_TIMESTAMP_MS);
+}
+
 export interface EntryOptions {
-  /** When the notifications were fetched; collectionTime, raised to logEntryTime if earlier. */
+  /**
+   * Collection time for entries built without one. A fetch run passes each GTI page's receive time
+   * instead (fetch_run.ts); either way collectionTimeMs keeps it after logEntryTime.
+   */
   readonly fetchTime: Date;
   readonly namespace: string | undefined;
   readonly useCaseName: string;
@@ -128,10 +156,13 @@ export const ENTRY_PREFIX = '{"data":"';
 const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
-  /** From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned. */
-  build(notification: Notification): PreparedEntry;
+  /**
+   * From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned.
+   * `receivedMs`: when its GTI page was received (epoch ms); default the builder's fetchTime.
+   */
+  build(notification: Notification, receivedMs?: number): PreparedEntry;
   /** From the notification's cleaned JSON bytes (what shared/gti/clean_json.ts writes). */
-  buildCleaned(cleaned: Buffer, id: string, date: number): PreparedEntry;
+  buildCleaned(cleaned: Buffer, id: string, date: number, receivedMs?: number): PreparedEntry;
 }
 
 export function createEntryBuilder(options: EntryOptions): EntryBuilder {
@@ -143,19 +174,23 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
   const useCaseLabel = `"use_case_name":{"value":${JSON.stringify(options.useCaseName)}}`;
 
   /** The entry text after the base64 data; small, so measuring its UTF-8 bytes is cheap. */
-  const afterData = (date: number, trimmed: readonly string[]): string => {
-    const entryMs = date * 1000;
-    const logEntryTime = new Date(entryMs).toISOString();
-    const collectionTime = new Date(Math.max(fetchMs, entryMs)).toISOString();
+  const afterData = (date: number, receivedMs: number, trimmed: readonly string[]): string => {
+    const logEntryTime = new Date(date * 1000).toISOString();
+    const collectionTime = new Date(collectionTimeMs(date, receivedMs)).toISOString();
     const trimmedLabel =
       trimmed.length === 0 ? '' : `,"trimmed_fields":{"value":${JSON.stringify(trimmed.join(','))}}`;
     return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
   };
 
   /** The entry around already-cleaned JSON bytes. */
-  const encodeBytes = (raw: Buffer, date: number, trimmed: readonly string[]): Encoded => {
+  const encodeBytes = (
+    raw: Buffer,
+    date: number,
+    receivedMs: number,
+    trimmed: readonly string[],
+  ): Encoded => {
     const data = raw.toString('base64');
-    const tail = afterData(date, trimmed);
+    const tail = afterData(date, receivedMs, trimmed);
     return {
       data,
       tail,
@@ -169,30 +204,37 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
   // ArrayBuffer allocated (and later collected) per entry. Outliers beyond SCRATCH_MAX_BYTES get
   // their own buffer, so the builder never keeps more than that.
   let scratch = Buffer.allocUnsafe(1 << 16);
-  const encode = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]): Encoded => {
+  const encode = (
+    cleaned: Record<string, JsonValue>,
+    date: number,
+    receivedMs: number,
+    trimmed: readonly string[],
+  ): Encoded => {
     const text = JSON.stringify(cleaned);
     // A UTF-16 code unit takes at most 3 UTF-8 bytes.
     const worst = text.length * 3;
-    if (worst > SCRATCH_MAX_BYTES) return encodeBytes(Buffer.from(text, 'utf8'), date, trimmed);
+    if (worst > SCRATCH_MAX_BYTES) return encodeBytes(Buffer.from(text, 'utf8'), date, receivedMs, trimmed);
     if (scratch.length < worst) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2));
-    return encodeBytes(scratch.subarray(0, scratch.write(text, 0, 'utf8')), date, trimmed);
+    return encodeBytes(scratch.subarray(0, scratch.write(text, 0, 'utf8')), date, receivedMs, trimmed);
   };
 
   return {
-    build(notification) {
+    build(notification, receivedMs = fetchMs) {
       const id = notification.context_attributes.notification_id;
       const date = notification.context_attributes.notification_date;
       const cleaned = cleanObject(notification as unknown as Record<string, unknown>);
-      const first = encode(cleaned, date, []);
+      const first = encode(cleaned, date, receivedMs, []);
       if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
-      return trim(cleaned, id, date, encode, maxEntryBytes, options.chunkMaxBytes);
+      const encodeTrimmed: Encoder = (object, d, removed) => encode(object, d, receivedMs, removed);
+      return trim(cleaned, id, date, encodeTrimmed, maxEntryBytes, options.chunkMaxBytes);
     },
-    buildCleaned(cleaned, id, date) {
-      const first = encodeBytes(cleaned, date, []);
+    buildCleaned(cleaned, id, date, receivedMs = fetchMs) {
+      const first = encodeBytes(cleaned, date, receivedMs, []);
       if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
       // Too large: trimming works on the object (rare, and removing whole attributes is simplest there).
       const object = JSON.parse(cleaned.toString('utf8')) as Record<string, JsonValue>;
-      return trim(object, id, date, encode, maxEntryBytes, options.chunkMaxBytes);
+      const encodeTrimmed: Encoder = (o, d, removed) => encode(o, d, receivedMs, removed);
+      return trim(object, id, date, encodeTrimmed, maxEntryBytes, options.chunkMaxBytes);
     },
   };
 }

@@ -46,8 +46,9 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
   const checkpoint = await deps.store.load();
   const forwarder = configuredForwarder(config.chronicle);
   const envelope = requestEnvelope(forwarder);
+  const now = deps.now ?? (() => new Date());
   const entries = createEntryBuilder({
-    fetchTime: (deps.now ?? (() => new Date()))(),
+    fetchTime: now(),
     namespace: config.entries.namespace,
     useCaseName: config.entries.useCaseName,
     chunkMaxBytes: config.entries.chunkMaxBytes,
@@ -86,13 +87,18 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
           retries += 1;
           logger.warn('chronicle request failed; retrying', { chunk: chunk.seq, attempt, delayMs, status });
         },
-        onSplit: ({ entries: count }) => {
+        onSplit: ({ entries: count, status }) => {
           splits += 1;
-          logger.warn('chronicle answered 413; splitting chunk', { chunk: chunk.seq, entries: count });
+          logger.warn('chronicle answered request too large; splitting chunk', {
+            chunk: chunk.seq,
+            entries: count,
+            status,
+          });
         },
         ...(deps.signal ? { signal: deps.signal } : {}),
       }),
     saveCheckpoint: (mark) => deps.store.save(mark),
+    clock: () => now().getTime(),
     ...(deps.stopRequested ? { shouldStop: deps.stopRequested } : {}),
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),

@@ -238,3 +238,77 @@ describe('fetch run from GTI bytes', () => {
     }
   });
 });
+
+describe('collection time', () => {
+  it("is each GTI page's receive time, and stays after logEntryTime for notifications dated ahead of the clock", async () => {
+    // Our clock reads T0 when the first page arrives and a minute more at each page after; GTI serves
+    // notifications dated from 20 s before T0 to about 100 s after it (its clock ahead of ours).
+    const t0 = Date.parse('2026-03-01T12:00:00Z');
+    const dataset = generatedDataset({
+      count: 120,
+      seed: 21,
+      oversizedEvery: 0,
+      startSeconds: t0 / 1000 - 20,
+      secondsPerNotification: 1,
+    });
+    const sim = await startGtiSimulator({ dataset, apiKey: KEY.reveal() });
+    const pageTimes: number[] = [];
+    const delivered: Chunk[] = [];
+    try {
+      await runFetch({
+        gti: gtiClient(sim.baseUrl, 2),
+        filters: '',
+        order: 'date+',
+        limit: 40,
+        checkpoint: undefined,
+        initialStartSeconds: dataset.dateOf(0) - 1,
+        entries: createEntryBuilder({
+          fetchTime: new Date(t0),
+          namespace: undefined,
+          useCaseName: 't',
+          chunkMaxBytes: 100_000,
+          forwarder: undefined,
+        }),
+        envelope: requestEnvelope(undefined),
+        chunkMaxBytes: 100_000,
+        concurrency: 2,
+        deliver: async (chunk) => {
+          delivered.push(chunk);
+        },
+        saveCheckpoint: async () => undefined,
+        clock: () => {
+          pageTimes.push(t0 + pageTimes.length * 60_000);
+          return pageTimes.at(-1) ?? t0;
+        },
+      });
+    } finally {
+      await sim.close();
+    }
+    const entries = [...delivered]
+      .sort((a, b) => a.seq - b.seq)
+      .flatMap(
+        (c) =>
+          (
+            JSON.parse(c.body) as {
+              inlineSource: { logs: { logEntryTime: string; collectionTime: string }[] };
+            }
+          ).inlineSource.logs,
+      );
+    assert.equal(entries.length, 120);
+    assert.ok(pageTimes.length >= 3, `${pageTimes.length} pages`);
+    const fromPage = new Set<number>();
+    let movedAfterEntry = 0;
+    entries.forEach((e, i) => {
+      const entryMs = Date.parse(e.logEntryTime);
+      const collectedMs = Date.parse(e.collectionTime);
+      const pageMs = pageTimes[Math.floor(i / 40)] ?? Number.NaN;
+      assert.equal(entryMs, dataset.dateOf(i) * 1000);
+      assert.ok(collectedMs > entryMs, `entry ${i}: ${e.collectionTime} not after ${e.logEntryTime}`);
+      assert.equal(collectedMs, Math.max(pageMs, entryMs + 1000), `entry ${i}`);
+      if (collectedMs === pageMs) fromPage.add(pageMs);
+      else movedAfterEntry += 1;
+    });
+    assert.ok(fromPage.size >= 2, 'entries of different pages carry their own page time');
+    assert.ok(movedAfterEntry > 0, 'notifications dated ahead of the page time were moved after their date');
+  });
+});

@@ -171,6 +171,93 @@ describe('standalone sync end to end', () => {
     }
   });
 
+  it('imports notifications dated ahead of our clock with collectionTime strictly after logEntryTime', async () => {
+    // GTI's clock may run ahead of ours: notifications from 10 s ago to about a minute from now.
+    // The Chronicle simulator refuses an entry whose collectionTime is not after its logEntryTime
+    // (as the REST reference says it must be), failing the whole chunk.
+    const startedMs = Date.now();
+    const dataset = generatedDataset({
+      count: 150,
+      seed: 17,
+      oversizedEvery: 0,
+      startSeconds: Math.floor(startedMs / 1000) - 10,
+      secondsPerNotification: 0.5,
+    });
+    assert.ok(dataset.dateOf(dataset.size - 1) * 1000 > startedMs + 30_000, 'the dataset reaches ahead');
+    const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });
+    const chronicle = await startChronicleSimulator({ acceptToken: (t) => t === TOKEN });
+    try {
+      const env = {
+        ...baseEnv(gti, chronicle, dataset, mkdtempSync(join(tmpdir(), 'ahead-'))),
+        VT_API_KEY: API_KEY,
+      };
+      const run = await runSync(env);
+      const finishedMs = Date.now();
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(chronicle.acceptedIds.size, dataset.size);
+      assert.ok(chronicle.requests.every((r) => r.status === 200));
+      assert.equal(chronicle.entries.length, dataset.size);
+      let ahead = 0;
+      for (const e of chronicle.entries) {
+        const entryMs = Date.parse(e.logEntryTime);
+        const collectedMs = Date.parse(e.collectionTime);
+        assert.ok(collectedMs > entryMs, `${e.notificationId}: ${e.collectionTime} <= ${e.logEntryTime}`);
+        if (entryMs >= finishedMs) {
+          // Dated after every page arrived: one second after its own date.
+          ahead += 1;
+          assert.equal(collectedMs, entryMs + 1000, e.notificationId);
+        } else {
+          // Otherwise when its page arrived during this run (or a second after its date).
+          assert.ok(collectedMs >= startedMs, e.collectionTime);
+          assert.ok(collectedMs <= Math.max(finishedMs, entryMs + 1000), e.collectionTime);
+        }
+      }
+      assert.ok(ahead > 50, `${ahead} notifications dated ahead of the clock`);
+    } finally {
+      await gti.close();
+      await chronicle.close();
+    }
+  });
+
+  for (const oversizeStatus of [400, 413] as const) {
+    it(`splits chunks Chronicle answers as too large with ${oversizeStatus === 400 ? '400 INVALID_ARGUMENT "Request payload size exceeds the limit" (what Google APIs answer)' : '413'}`, async () => {
+      // Chronicle's limit (150 kB here) below CHUNK_MAX_BYTES: every chunk is refused until split.
+      const dataset = generatedDataset({ count: 300, seed: 19, oversizedEvery: 0 });
+      const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });
+      const chronicle = await startChronicleSimulator({
+        acceptToken: (t) => t === TOKEN,
+        maxRequestBytes: 150_000,
+        oversizeStatus,
+      });
+      try {
+        const env = {
+          ...baseEnv(gti, chronicle, dataset, mkdtempSync(join(tmpdir(), `oversize-${oversizeStatus}-`))),
+          VT_API_KEY: API_KEY,
+        };
+        const run = await runSync(env);
+        assert.equal(run.code, 0, run.stderr);
+        const summary = JSON.parse(run.stdout) as { notifications: number; splits: number };
+        assert.equal(summary.notifications, dataset.size);
+        assert.ok(summary.splits > 0, 'chunks were split');
+        const refused = chronicle.requests.filter((r) => r.status !== 200);
+        assert.ok(
+          refused.length > 0 && refused.every((r) => r.status === oversizeStatus && r.bytes > 150_000),
+        );
+        for (const id of allIds(dataset))
+          assert.equal(chronicle.acceptedIds.get(id), 1, `notification ${id}`);
+        const splitLines = run.stderr
+          .split('\n')
+          .filter((l) => l.includes('splitting chunk'))
+          .map((l) => JSON.parse(l) as { status: number });
+        assert.equal(splitLines.length, summary.splits);
+        assert.ok(splitLines.every((l) => l.status === oversizeStatus));
+      } finally {
+        await gti.close();
+        await chronicle.close();
+      }
+    });
+  }
+
   it('delivers an oversized notification trimmed and labelled', async () => {
     const dataset = demoDataset();
     const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });

@@ -491,6 +491,64 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
     }
   });
 
+  for (const oversizeStatus of [400, 413] as const) {
+    it(`replay --direct splits a chunk Chronicle answers as too large (${oversizeStatus}) and delivers every entry once`, async () => {
+      const { names, env, publish } = await topology();
+      // A 5-entry chunk is ~1.5 kB: over this limit, while every single entry fits.
+      const sim = await startChronicleSimulator({ maxRequestBytes: 700, oversizeStatus });
+      const metadata = await startMetadataFake({ projectId: PROJECT });
+      try {
+        const count = 3;
+        await publish(
+          Array.from({ length: count }, (_, i) => ({
+            data: Buffer.from(chunkBody(`s${oversizeStatus}-${i}`, 5)),
+            attributes: { ...base(i, 5), ...ours('403', 'PERMISSION_DENIED', FORBIDDEN) },
+          })),
+        );
+        const child = spawn(
+          process.execPath,
+          [CLI, 'dlq', 'replay', '--direct', '--rate', '100', '--json', '--pull-wait-ms', '1500'],
+          {
+            env: {
+              ...env,
+              PATH: process.env.PATH,
+              CHRONICLE_CUSTOMER_ID: '01234567-89ab-cdef-0123-456789abcdef',
+              CHRONICLE_REGION: 'us',
+              CHRONICLE_API_BASE_URL: sim.baseUrl,
+              GCE_METADATA_HOST: metadata.host,
+              METADATA_SERVER_DETECTION: 'assume-present',
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        const [code] = await once(child, 'exit');
+        assert.equal(code, 0, stderr);
+        const result = JSON.parse(stdout) as { moved: number; entries: number };
+        assert.equal(result.moved, count);
+        assert.equal(result.entries, count * 5);
+        const refused = sim.requests.filter((r) => r.status !== 200);
+        assert.ok(refused.length >= count, `${refused.length} refused requests`);
+        assert.ok(refused.every((r) => r.status === oversizeStatus && r.bytes > 700));
+        assert.equal(sim.acceptedIds.size, count * 5);
+        for (let i = 0; i < count; i += 1)
+          for (let j = 0; j < 5; j += 1) assert.equal(sim.acceptedIds.get(`s${oversizeStatus}-${i}-${j}`), 1);
+        assert.equal((await listJson(env)).summary.messages, 0);
+        assert.equal((await drain(names.chunksSub)).length, 0, 'nothing went to the chunks topic');
+      } finally {
+        await sim.close();
+        await metadata.close();
+      }
+    });
+  }
+
   it('purge changes nothing without --yes, and archives before acknowledging with --yes', async () => {
     const { env, publish } = await topology();
     const messages = Array.from({ length: 30 }, (_, i) => ({

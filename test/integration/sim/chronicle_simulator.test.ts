@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createChronicleClient } from '../../../shared/chronicle/client.js';
+import { ChroniclePermanentError, ChronicleTooLargeError } from '../../../shared/core/errors.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../../sim/chronicle_simulator.js';
+
+const MAIN = fileURLToPath(new URL('../../../sim/chronicle_simulator_main.js', import.meta.url));
 
 const PATH =
   '/v1alpha/projects/my-proj/locations/us/instances/0f3c1b2a-1111-4222-8333-444455556666/logTypes/GCP_IOC_STREAM/logs:import';
@@ -74,7 +82,7 @@ describe('Chronicle simulator', () => {
     const { data } = entry('n1');
     const res = await post(sim, {
       inline_source: {
-        logs: [{ data, log_entry_time: '2026-01-01T00:00:00Z', collection_time: '2026-01-01T00:00:00Z' }],
+        logs: [{ data, log_entry_time: '2026-01-01T00:00:00Z', collection_time: '2026-01-01T00:00:01Z' }],
       },
     });
     assert.equal(res.status, 200);
@@ -85,18 +93,198 @@ describe('Chronicle simulator', () => {
     assert.equal(stats.duplicates, 1);
   });
 
-  it('rejects a body over 4,000,000 bytes with 413 and records nothing', async () => {
+  it('answers a body over 4,000,000 bytes as Google APIs do: 400 INVALID_ARGUMENT, payload size, nothing recorded', async () => {
     const before = sim.entries.length;
     const big = 'A'.repeat(4_000_100);
     const res = await post(sim, {
       inlineSource: {
-        logs: [{ data: big, logEntryTime: '2026-01-01T00:00:00Z', collectionTime: '2026-01-01T00:00:00Z' }],
+        logs: [{ data: big, logEntryTime: '2026-01-01T00:00:00Z', collectionTime: '2026-01-01T00:00:01Z' }],
       },
     });
-    assert.equal(res.status, 413);
-    assert.equal(res.body.error?.code, 413);
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body.error, {
+      code: 400,
+      message: 'Request payload size exceeds the limit: 4000000 bytes.',
+      status: 'INVALID_ARGUMENT',
+    });
     assert.equal(sim.entries.length, before);
     assert.ok((sim.requests.at(-1)?.bytes ?? 0) > 4_000_000);
+  });
+
+  it('answers an oversized body with 413 when oversizeStatus is 413, and honours maxRequestBytes', async () => {
+    const small = await startChronicleSimulator({ maxRequestBytes: 1000, oversizeStatus: 413 });
+    try {
+      const body = { inlineSource: { logs: Array.from({ length: 10 }, (_, i) => entry(`o${i}`)) } };
+      assert.ok(JSON.stringify(body).length > 1000);
+      const res = await post(small, body);
+      assert.equal(res.status, 413);
+      assert.equal(res.body.error?.message, 'Request payload size exceeds the limit: 1000 bytes.');
+      assert.equal(small.acceptedIds.size, 0);
+      const fits = await post(small, { inlineSource: { logs: [entry('o0')] } });
+      assert.equal(fits.status, 200);
+    } finally {
+      await small.close();
+    }
+    await assert.rejects(
+      startChronicleSimulator({ oversizeStatus: 500 as unknown as 400 }),
+      /oversizeStatus must be 400 or 413/,
+    );
+  });
+
+  it("the client classifies the simulator's oversize answer (400 by default, or 413) as too large, and other 400s as permanent", async () => {
+    for (const oversizeStatus of [400, 413] as const) {
+      const small = await startChronicleSimulator({ maxRequestBytes: 1000, oversizeStatus });
+      try {
+        const client = createChronicleClient({
+          target: {
+            baseUrl: small.baseUrl,
+            apiVersion: 'v1alpha',
+            projectId: 'my-proj',
+            region: 'us',
+            customerId: '0f3c1b2a-1111-4222-8333-444455556666',
+            logType: 'GCP_IOC_STREAM',
+          },
+          getToken: async () => 'tok',
+          timeoutMs: 5000,
+        });
+        const big = JSON.stringify({
+          inlineSource: { logs: Array.from({ length: 10 }, (_, i) => entry(`c${i}`)) },
+        });
+        const tooLarge = await client.importLogs(big).catch((e: unknown) => e);
+        assert.ok(tooLarge instanceof ChronicleTooLargeError, String(tooLarge));
+        assert.equal(tooLarge.status, oversizeStatus);
+        const invalid = JSON.stringify({
+          inlineSource: { logs: [entry('c0', { collectionTime: '2025-01-01T00:00:00Z' })] },
+        });
+        const permanent = await client.importLogs(invalid).catch((e: unknown) => e);
+        assert.ok(permanent instanceof ChroniclePermanentError, String(permanent));
+        assert.equal(permanent.status, 400);
+      } finally {
+        await small.close();
+      }
+    }
+  });
+
+  it('requires collectionTime strictly after logEntryTime, naming the entry (default on, unconfirmed)', async () => {
+    const cases: [string, string, number][] = [
+      // [logEntryTime, collectionTime, expected status]
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 400],
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000Z', 400],
+      ['2026-01-01T00:00:00.5Z', '2026-01-01T00:00:00.500000000Z', 400],
+      ['2026-01-01T01:00:00+01:00', '2026-01-01T00:00:00Z', 400],
+      ['2026-01-01T00:00:01Z', '2026-01-01T00:00:00Z', 400],
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000000001Z', 200],
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.001Z', 200],
+      ['2026-01-01T01:00:00+01:00', '2026-01-01T00:00:01Z', 200],
+    ];
+    for (const [logEntryTime, collectionTime, status] of cases) {
+      const res = await post(sim, {
+        inlineSource: { logs: [entry('t0'), entry('t1', { logEntryTime, collectionTime })] },
+      });
+      assert.equal(res.status, status, `${logEntryTime} / ${collectionTime}`);
+      if (status === 400) {
+        assert.equal(res.body.error?.status, 'INVALID_ARGUMENT');
+        assert.match(
+          res.body.error?.message ?? '',
+          /^logs\[1\]: collection_time .* must be after log_entry_time/,
+        );
+      }
+    }
+    const lax = await startChronicleSimulator({ requireCollectionAfterEntry: false });
+    try {
+      for (const collectionTime of ['2026-01-01T00:00:00Z', '2025-12-31T00:00:00Z']) {
+        const res = await post(lax, { inlineSource: { logs: [entry('l', { collectionTime })] } });
+        assert.equal(res.status, 200, collectionTime);
+      }
+    } finally {
+      await lax.close();
+    }
+  });
+
+  it('serves logs:import only under v1alpha and v1beta; other versions and endpoints answer 404', async () => {
+    const tail = PATH.slice('/v1alpha'.length);
+    for (const version of ['v1alpha', 'v1beta']) {
+      const res = await post(
+        sim,
+        { inlineSource: { logs: [entry(`v-${version}`)] } },
+        { path: `/${version}${tail}` },
+      );
+      assert.equal(res.status, 200, version);
+    }
+    const runParser = tail.replace(/\/logs:import$/, ':runParser');
+    for (const path of [
+      `/v1${tail}`,
+      `/v2${tail}`,
+      `/v1alpha${runParser}`,
+      `/v1alpha${tail.replace('logs:import', 'logs')}`,
+    ]) {
+      const res = await post(sim, { inlineSource: { logs: [entry('v-x')] } }, { path });
+      assert.equal(res.status, 404, path);
+      assert.equal(res.body.error?.status, 'NOT_FOUND');
+    }
+    assert.equal(sim.acceptedIds.has('v-x'), false);
+  });
+
+  it('accepts data that is not JSON when requireJsonData is false (Log.data is any bytes)', async () => {
+    const raw = await startChronicleSimulator({ requireJsonData: false });
+    try {
+      const res = await post(raw, {
+        inlineSource: { logs: [entry('r', { data: Buffer.from('plain text').toString('base64') })] },
+      });
+      assert.equal(res.status, 200);
+      assert.equal(raw.acceptedEntryCount, 1);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('its command line takes --oversize-status and --allow-any-collection-time, and refuses a bad status', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        '--max-request-bytes',
+        '1000',
+        '--oversize-status',
+        '413',
+        '--allow-any-collection-time',
+        '--no-auth',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = once(child, 'exit');
+    try {
+      // Line by line: if the process exits without printing, `first.done` says so (no hang).
+      const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
+      assert.equal(first.done, false, 'the simulator printed nothing');
+      const { baseUrl } = JSON.parse(String(first.value)) as { baseUrl: string };
+      const remote = { baseUrl } as ChronicleSimulator;
+      const big = await post(
+        remote,
+        { inlineSource: { logs: Array.from({ length: 10 }, (_, i) => entry(`m${i}`)) } },
+        { token: null },
+      );
+      assert.equal(big.status, 413);
+      const equal = await post(
+        remote,
+        { inlineSource: { logs: [entry('m', { collectionTime: '2026-01-01T00:00:00Z' })] } },
+        { token: null },
+      );
+      assert.equal(equal.status, 200);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const bad = spawn(process.execPath, [MAIN, '--oversize-status', '500'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    bad.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = (await once(bad, 'close')) as [number]; // 'close': after stderr is read
+    assert.equal(code, 2);
+    assert.match(stderr, /--oversize-status must be 400 or 413, got "500"/);
   });
 
   it('rejects invalid requests with 400 INVALID_ARGUMENT', async () => {

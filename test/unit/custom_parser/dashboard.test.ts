@@ -405,10 +405,10 @@ describe('dashboard definition (ioc_stream.json)', () => {
     const copy = structuredClone(file);
     const q = copy.dashboards[0]?.dashboardQueries?.find((x) => x.query?.includes('product_event_type'));
     assert.ok(q?.query);
-    q.query = q.query.replace('$type = metadata.product_event_type', '$type = target.file.file_type');
+    q.query = q.query.replace('$type = metadata.product_event_type', '$type = target.process.command_line');
     const problems = fieldProblems(copy);
     assert.ok(
-      problems.some((p) => /"target\.file\.file_type" is not written by/.test(p)),
+      problems.some((p) => /"target\.process\.command_line" is not written by/.test(p)),
       problems.join(' | '),
     );
     const keyed = structuredClone(file);

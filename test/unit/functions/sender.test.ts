@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSendHandler } from '../../../functions/sender.js';
-import type { LogImporter } from '../../../shared/chronicle/client.js';
+import { chronicleError, type LogImporter } from '../../../shared/chronicle/client.js';
 import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/cloud/chunk_message.js';
 import type { Publisher } from '../../../shared/cloud/pubsub.js';
 import { loadConfig } from '../../../shared/core/config.js';
@@ -143,6 +143,58 @@ describe('sendToChronicle handler', () => {
     await h.handler(event(body(1)));
     assert.equal(h.published[0]?.topic, 'dead-letter');
     assert.equal(h.published[0]?.attributes[D.reason], 'too_large');
+  });
+
+  // What the client makes of Google's answer to an oversized body (shared/chronicle/client.ts).
+  const oversize400 = () =>
+    chronicleError(
+      400,
+      JSON.stringify({
+        error: {
+          code: 400,
+          message: 'Request payload size exceeds the limit: 4000000 bytes.',
+          status: 'INVALID_ARGUMENT',
+        },
+      }),
+    );
+
+  it('splits on 400 INVALID_ARGUMENT "Request payload size exceeds the limit" as on 413', async () => {
+    const h = harness([oversize400()]);
+    await h.handler(event(body(5)));
+    assert.deepEqual(
+      h.published.map((p) => [p.topic, p.attributes.entry_count, p.attributes.split_from]),
+      [
+        ['chunks', '3', 'm-1'],
+        ['chunks', '2', 'm-1'],
+      ],
+    );
+    assert.equal(h.lines[0]?.outcome, 'split');
+    assert.equal(h.lines[0]?.http_status, 400);
+    assert.equal(h.lines[0]?.rpc_status, 'INVALID_ARGUMENT');
+  });
+
+  it('dead-letters a single entry answered with the 400 payload-size error as too_large', async () => {
+    const h = harness([oversize400()]);
+    await h.handler(event(body(1)));
+    const [dl] = h.published;
+    assert.equal(dl?.topic, 'dead-letter');
+    assert.equal(dl?.attributes[D.reason], 'too_large');
+    assert.equal(dl?.attributes[D.httpStatus], '400');
+    assert.equal(dl?.attributes[D.rpcStatus], 'INVALID_ARGUMENT');
+    assert.match(dl?.attributes[D.errorMessage] ?? '', /Request payload size exceeds the limit/);
+  });
+
+  it('dead-letters any other 400 INVALID_ARGUMENT as a permanent error, without splitting', async () => {
+    const other = chronicleError(
+      400,
+      JSON.stringify({ error: { code: 400, message: 'Invalid log entry', status: 'INVALID_ARGUMENT' } }),
+    );
+    const h = harness([other]);
+    await h.handler(event(body(5)));
+    assert.deepEqual(
+      h.published.map((p) => [p.topic, p.attributes[D.reason]]),
+      [['dead-letter', 'permanent_error']],
+    );
   });
 
   it('dead-letters invalid messages, including one with no data (raw push body)', async () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chronicleError, importUrl, splitRequestBody } from '../../../../shared/chronicle/client.js';
+import {
+  chronicleError,
+  importUrl,
+  isTooLargeAnswer,
+  splitRequestBody,
+} from '../../../../shared/chronicle/client.js';
 import {
   ChroniclePermanentError,
   ChronicleRetryableError,
@@ -41,6 +46,42 @@ describe('Chronicle client', () => {
       chronicleError(403, rpc(403, 'PERMISSION_DENIED', 'denied')).message,
       /chronicle\.logs\.import/,
     );
+  });
+
+  it('treats Google\'s 400 INVALID_ARGUMENT "Request payload size exceeds the limit" like 413, and no other 400', () => {
+    const oversize = chronicleError(
+      400,
+      rpc(400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 4000000 bytes.'),
+    );
+    assert.ok(oversize instanceof ChronicleTooLargeError, oversize.name);
+    assert.equal(oversize.status, 400);
+    assert.equal(oversize.rpcStatus, 'INVALID_ARGUMENT');
+    assert.equal(oversize.retryable, false);
+    assert.match(oversize.message, /^Chronicle answered 400 INVALID_ARGUMENT: Request payload size exceeds/);
+    // The wording is matched without regard to case or to what surrounds it.
+    const worded = chronicleError(
+      400,
+      rpc(400, 'INVALID_ARGUMENT', 'request PAYLOAD SIZE exceeds the limit'),
+    );
+    assert.ok(worded instanceof ChronicleTooLargeError);
+    // Not oversize: another INVALID_ARGUMENT, the words under another status, or without a google.rpc body.
+    const others: [number, string][] = [
+      [400, rpc(400, 'INVALID_ARGUMENT', 'Invalid log entry: logs[3].data is not base64')],
+      [400, rpc(400, 'FAILED_PRECONDITION', 'Request payload size exceeds the limit: 4000000 bytes.')],
+      [400, 'Request payload size exceeds the limit: 4000000 bytes.'],
+      [403, rpc(403, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 4000000 bytes.')],
+    ];
+    for (const [status, body] of others) {
+      const e = chronicleError(status, body);
+      assert.ok(e instanceof ChroniclePermanentError, `${status} ${body}: ${e.name}`);
+    }
+    // A 413 is too large whatever its body (a front end may answer with an HTML page).
+    assert.ok(chronicleError(413, '<html>Request Entity Too Large</html>') instanceof ChronicleTooLargeError);
+    assert.equal(
+      isTooLargeAnswer(400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 1 bytes.'),
+      true,
+    );
+    assert.equal(isTooLargeAnswer(400, undefined, 'Request payload size exceeds the limit: 1 bytes.'), false);
   });
 
   it('carries at most the start of what the API said into the error (an API may echo the payload)', () => {

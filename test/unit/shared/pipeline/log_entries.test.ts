@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { OversizeError } from '../../../../shared/core/errors.js';
 import { chunkEntries } from '../../../../shared/pipeline/chunker.js';
 import {
+  COLLECTION_AFTER_ENTRY_MS,
+  collectionTimeMs,
   createEntryBuilder,
   requestEnvelope,
   TRIMMED_FIELD,
@@ -35,11 +37,66 @@ describe('log entries', () => {
     assert.equal(entry.bytes, Buffer.byteLength(entry.json));
   });
 
-  it('never sets collectionTime before logEntryTime', () => {
+  it('keeps collectionTime strictly after logEntryTime: a notification dated at or after the fetch time', () => {
     const builder = createEntryBuilder(base);
-    const future = Math.floor(base.fetchTime.getTime() / 1000) + 3600;
-    const parsed = JSON.parse(builder.build(fileNotification('n2', future)).json) as Record<string, string>;
-    assert.equal(parsed.collectionTime, parsed.logEntryTime);
+    const fetchSeconds = Math.floor(base.fetchTime.getTime() / 1000);
+    for (const date of [fetchSeconds, fetchSeconds + 3, fetchSeconds + 3600]) {
+      const parsed = JSON.parse(builder.build(fileNotification(`n${date}`, date)).json) as Record<
+        string,
+        string
+      >;
+      assert.equal(parsed.logEntryTime, new Date(date * 1000).toISOString());
+      // One second after: strictly after whether the service compares seconds, ms or ns.
+      assert.equal(parsed.collectionTime, new Date(date * 1000 + 1000).toISOString());
+      assert.ok(Date.parse(parsed.collectionTime ?? '') > Date.parse(parsed.logEntryTime ?? ''));
+    }
+    // A notification dated a second or more before the fetch keeps the fetch time.
+    const justBefore = JSON.parse(builder.build(fileNotification('n-1', fetchSeconds - 1)).json) as Record<
+      string,
+      string
+    >;
+    assert.equal(justBefore.collectionTime, '2026-02-01T00:00:00.000Z');
+    assert.equal(COLLECTION_AFTER_ENTRY_MS, 1000);
+  });
+
+  it("takes the collection time from the page's receive time when given, on both paths and when trimmed", () => {
+    const builder = createEntryBuilder(base);
+    const received = Date.parse('2026-02-01T00:05:00.250Z');
+    const n = fileNotification('n3', 1769904000 - 60);
+    const fromObject = JSON.parse(builder.build(n, received).json) as Record<string, string>;
+    assert.equal(fromObject.collectionTime, '2026-02-01T00:05:00.250Z');
+    const cleaned = Buffer.from(Buffer.from(String(fromObject.data), 'base64'));
+    const fromBytes = JSON.parse(
+      builder.buildCleaned(cleaned, 'n3', 1769904000 - 60, received).json,
+    ) as Record<string, string>;
+    assert.equal(fromBytes.collectionTime, '2026-02-01T00:05:00.250Z');
+    // A notification dated after the page arrived (GTI's clock ahead of ours) still gets a later time.
+    const ahead = Math.floor(received / 1000) + 2;
+    const late = JSON.parse(builder.build(fileNotification('n4', ahead), received).json) as Record<
+      string,
+      string
+    >;
+    assert.equal(late.collectionTime, new Date(ahead * 1000 + 1000).toISOString());
+    const engines = Object.fromEntries(
+      Array.from({ length: 400 }, (_, i) => [`engine${i}`, { result: 'x'.repeat(40) }]),
+    );
+    const big = builder.build(
+      fileNotification('n5', 1769904000, { last_analysis_results: engines }),
+      received,
+    );
+    assert.ok(big.trimmed.length > 0);
+    assert.equal((JSON.parse(big.json) as Record<string, string>).collectionTime, '2026-02-01T00:05:00.250Z');
+  });
+
+  it('writes a valid RFC 3339 collectionTime even for a notification dated at the end of year 9999', () => {
+    const last = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
+    assert.equal(new Date(collectionTimeMs(last, Date.now())).toISOString(), '9999-12-31T23:59:59.999Z');
+    const parsed = JSON.parse(createEntryBuilder(base).build(fileNotification('n9', last)).json) as Record<
+      string,
+      string
+    >;
+    assert.equal(parsed.logEntryTime, '9999-12-31T23:59:59.000Z');
+    assert.equal(parsed.collectionTime, '9999-12-31T23:59:59.999Z');
   });
 
   it('trims an oversized notification in the documented order and labels it', () => {
