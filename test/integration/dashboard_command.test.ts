@@ -183,10 +183,10 @@ describe('ioc-stream dashboard', () => {
   });
 
   test('import follows CHRONICLE_API_VERSION', async () => {
-    const r = await run(['import'], { ...env, CHRONICLE_API_VERSION: 'v1' });
+    const r = await run(['import'], { ...env, CHRONICLE_API_VERSION: 'v1beta' });
     assert.equal(r.code, 0, r.out + r.err);
-    assert.equal(sim.dashboards.requests.at(-1)?.path, IMPORT_PATH.replace('/v1alpha/', '/v1/'));
-    assert.equal(sim.dashboards.imported.at(-1)?.apiVersion, 'v1');
+    assert.equal(sim.dashboards.requests.at(-1)?.path, IMPORT_PATH.replace('/v1alpha/', '/v1beta/'));
+    assert.equal(sim.dashboards.imported.at(-1)?.apiVersion, 'v1beta');
   });
 
   test('a dashboard the API refuses (an invalid query) is reported and nothing is imported', async () => {
