@@ -4,13 +4,15 @@
  * Firestore emulator, exactly as sim/local_cloud.ts (`ioc-stream dev`) wires them. One trigger; the
  * clock stops when every notification is in Chronicle. Then the cold start of each function.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { logsImportEnvelope } from '../shared/chronicle/request_body.js';
 import { triggerData } from '../shared/cloud/trigger_message.js';
 import { gtiDate } from '../shared/gti/client.js';
 import { assembleChunk } from '../shared/pipeline/chunker.js';
-import { createEntryBuilder, requestEnvelope } from '../shared/pipeline/log_entries.js';
+import { createEntryBuilder } from '../shared/pipeline/log_entries.js';
 import { DEFAULT_START_SECONDS, generatedDataset } from '../sim/dataset.js';
 import { missingEmulatorParts, startFirestoreEmulator, startPubsubEmulator } from '../sim/emulators.js';
 import { functionEnv, type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../sim/local_cloud.js';
@@ -136,7 +138,7 @@ export async function runCloud(options: {
       forwarder: undefined,
     }).build(dataset.get(0));
     const chunkFile = join(dir, 'chunk.json');
-    writeFileSync(chunkFile, assembleChunk(1, [entry], requestEnvelope(undefined)).body);
+    writeFileSync(chunkFile, assembleChunk(1, [entry], logsImportEnvelope(undefined)).body);
     const coldStarts: ColdStart[] = [];
     for (const [target, topic, body] of [
       ['fetchIocStream', cloud.names.trigger, undefined],

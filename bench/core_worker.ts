@@ -8,13 +8,15 @@
  * Usage: node dist/bench/core_worker.js --count N [--seed S] [--chunk-max-bytes B] [--indent N]
  * Prints one JSON object (CoreResult) on stdout.
  */
+
 import { parseArgs } from 'node:util';
+import { logsImportEnvelope } from '../shared/chronicle/request_body.js';
 import { SPECS } from '../shared/core/config_table.js';
 import { JsonCleaner } from '../shared/gti/clean_json.js';
 import { splitPage } from '../shared/gti/page.js';
 import { chunkEntries } from '../shared/pipeline/chunker.js';
 import { prepareItem } from '../shared/pipeline/fetch_run.js';
-import { createEntryBuilder, type PreparedEntry, requestEnvelope } from '../shared/pipeline/log_entries.js';
+import { createEntryBuilder, type PreparedEntry } from '../shared/pipeline/log_entries.js';
 import { generatedDataset } from '../sim/dataset.js';
 import { BENCH_SEED } from './sizes.js';
 import { CHUNK_MAX_BYTES } from './standalone.js';
@@ -58,7 +60,7 @@ export async function measureCore(
   indent = 0,
 ): Promise<CoreResult> {
   const dataset = generatedDataset({ count, seed });
-  const envelope = requestEnvelope(undefined);
+  const envelope = logsImportEnvelope(undefined);
   const builder = createEntryBuilder({
     fetchTime: new Date(),
     namespace: undefined,

@@ -3,11 +3,11 @@
  * fitted to CHRONICLE_LOG_TYPE (and NAMESPACE), printed or written for the UI's import, or imported
  * with `nativeDashboards:import` on the configured instance.
  */
+
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
-import { chronicleTarget } from '../shared/chronicle/client.js';
 import {
   buildImportRequest,
   COMMITTED_LOG_TYPE,
@@ -23,6 +23,7 @@ import {
   parseImportResponse,
   readDashboardFile,
 } from '../shared/chronicle/dashboards.js';
+import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { type Config, requireSettings } from '../shared/core/config.js';
 import { ConfigError, describeError } from '../shared/core/errors.js';
 import { redact } from '../shared/core/redact.js';

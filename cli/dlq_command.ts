@@ -4,10 +4,12 @@
  * the Pub/Sub transport (and, for `replay --direct`, the same Chronicle client and error handling as
  * the sender), shows progress on stderr and prints the result on stdout.
  */
+
 import { parseArgs } from 'node:util';
 import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
-import { chronicleTarget, createChronicleClient } from '../shared/chronicle/client.js';
+import { createChronicleClient } from '../shared/chronicle/client.js';
 import { deliverBody } from '../shared/chronicle/delivery.js';
+import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { parseChunkData } from '../shared/cloud/chunk_message.js';
 import {
   createPubSubTransport,

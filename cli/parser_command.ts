@@ -3,10 +3,10 @@
  * logs through the SecOps runParser endpoint and diffs the UDM events against the goldens (or rewrites
  * them with --update). Without Chronicle settings it says the parser was not executed and exits 2.
  */
+
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
-import { chronicleTarget } from '../shared/chronicle/client.js';
 import {
   buildRunParserRequest,
   callRunParser,
@@ -15,6 +15,7 @@ import {
   parseRunParserResponse,
   runParserUrl,
 } from '../shared/chronicle/parser_validation.js';
+import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { type Config, requireSettings } from '../shared/core/config.js';
 import { ConfigError, describeError } from '../shared/core/errors.js';
 import { redact } from '../shared/core/redact.js';

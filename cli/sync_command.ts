@@ -3,10 +3,12 @@
  * against the bundled GTI simulator (demo data); with no Chronicle configured it writes to the
  * local sink under OUTPUT_DIR. It says which at startup.
  */
+
 import { parseArgs } from 'node:util';
 import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
-import { chronicleTarget, createChronicleClient, type LogImporter } from '../shared/chronicle/client.js';
+import { createChronicleClient, type LogImporter } from '../shared/chronicle/client.js';
 import { createLocalSink } from '../shared/chronicle/local_sink.js';
+import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { type Config, requireSettings } from '../shared/core/config.js';
 import { createLogger, type Logger } from '../shared/core/logger.js';
 import { Secret } from '../shared/core/redact.js';

@@ -12,6 +12,7 @@
  * anyway and the "fetcher failing" alert reports them. Nothing is lost either way: the checkpoint
  * only covers published chunks.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { CHUNK_ATTRIBUTES } from '../shared/cloud/chunk_message.js';
 import type { FirestoreState, HeldLease } from '../shared/cloud/firestore_state.js';
@@ -23,7 +24,7 @@ import type { Logger } from '../shared/core/logger.js';
 import type { GtiClient } from '../shared/gti/client.js';
 import type { Chunk } from '../shared/pipeline/chunker.js';
 import { runFetch } from '../shared/pipeline/fetch_run.js';
-import { configuredForwarder, createEntryBuilder, requestEnvelope } from '../shared/pipeline/log_entries.js';
+import { entryOptions } from '../shared/pipeline/log_entries.js';
 import { pushedMessage } from './pubsub_event.js';
 
 export type FetchOutcome = 'ok' | 'continued' | 'lease_held' | 'failed';
@@ -127,7 +128,6 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       const checkpoint = overrides.start === undefined ? ours.checkpoint : undefined;
       fields.checkpoint = checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined;
 
-      const forwarder = configuredForwarder(config.chronicle);
       const stopAt = startedAt + stopAfterMs(config.fetcher.timeBudgetSeconds);
       const incremental = config.gti.order === 'date+';
       const result = await runFetch({
@@ -137,15 +137,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         limit: config.gti.limit,
         checkpoint,
         initialStartSeconds: overrides.start ?? config.gti.initialStartSeconds,
-        entries: createEntryBuilder({
-          fetchTime: new Date(startedAt),
-          namespace: config.entries.namespace,
-          useCaseName: config.entries.useCaseName,
-          chunkMaxBytes: config.entries.chunkMaxBytes,
-          forwarder,
-        }),
-        envelope: requestEnvelope(forwarder),
-        chunkMaxBytes: config.entries.chunkMaxBytes,
+        entryOptions: entryOptions(config, new Date(startedAt)),
         concurrency: deps.publishConcurrency ?? 4,
         deliver: async (chunk) => {
           await deps.publisher.publish(chunksTopic, chunk.payload, chunkAttributes(runId, chunk));

@@ -6,9 +6,11 @@
  *   npx functions-framework --target=fetchIocStream  --signature-type=cloudevent
  *   npx functions-framework --target=sendToChronicle --signature-type=cloudevent
  */
+
 import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
 import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
-import { chronicleTarget, createChronicleClient } from '../shared/chronicle/client.js';
+import { createChronicleClient } from '../shared/chronicle/client.js';
+import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { createFirestoreState, firestoreSettings } from '../shared/cloud/firestore_state.js';
 import { createPublisher, pubSubSettings } from '../shared/cloud/pubsub.js';
 import { ConfigError, describeError } from '../shared/core/errors.js';

@@ -18,7 +18,7 @@
  */
 
 import type { LogImporter } from '../shared/chronicle/client.js';
-import { splitRequestBody } from '../shared/chronicle/client.js';
+import { parseImportBody, splitBody } from '../shared/chronicle/request_body.js';
 import {
   CHUNK_ATTRIBUTES,
   DEAD_LETTER_ATTRIBUTES,
@@ -172,7 +172,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
           if (error.rpcStatus !== undefined) fields.rpc_status = error.rpcStatus;
         }
         if (error instanceof ChronicleTooLargeError) {
-          const halves = splitRequestBody(payload.body);
+          const halves = splitBody(payload.body);
           if (halves === undefined) {
             await deadLetter('too_large', error, error.status, error.rpcStatus);
             return;
@@ -203,8 +203,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
 
 function halfAttributes(message: PushedMessage, half: string): MessageAttributes {
   const attributes = withoutDeadLetterAttributes(message.attributes);
-  const count = (JSON.parse(half) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length;
-  attributes[CHUNK_ATTRIBUTES.entryCount] = String(count);
+  attributes[CHUNK_ATTRIBUTES.entryCount] = String(parseImportBody(half).logs.length);
   attributes[CHUNK_ATTRIBUTES.byteSize] = String(Buffer.byteLength(half));
   if (message.messageId !== undefined) attributes[CHUNK_ATTRIBUTES.splitFrom] = message.messageId;
   return attributes;

@@ -6,7 +6,6 @@
  * (any other 400, 401/403/404, with the google.rpc status).
  */
 import type { Got } from 'got';
-import type { Config } from '../core/config.js';
 import {
   type ChronicleError,
   ChroniclePermanentError,
@@ -17,47 +16,13 @@ import { createHttpClient, describeErrorBody } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';
 import type { AccessTokenProvider } from './auth.js';
+import { type ChronicleTarget, logTypeUrl } from './resources.js';
 
 export interface LogImporter {
   /** Imports one request body (the exact bytes built by the chunker: text or its UTF-8 bytes). */
   importLogs(body: string | Buffer): Promise<void>;
   /** Where entries go, for logs and the startup banner. */
   readonly target: string;
-}
-
-export interface ChronicleTarget {
-  readonly baseUrl: string;
-  readonly apiVersion: string;
-  readonly projectId: string;
-  readonly region: string;
-  readonly customerId: string;
-  readonly logType: string;
-}
-
-export function chronicleTarget(config: Config): ChronicleTarget {
-  const { projectId, customerId } = config.chronicle;
-  if (projectId === undefined || customerId === undefined) {
-    throw new ChroniclePermanentError(
-      'CHRONICLE_CUSTOMER_ID and a project id are required to send to Chronicle',
-      {},
-    );
-  }
-  return {
-    baseUrl: config.chronicle.baseUrl,
-    apiVersion: config.chronicle.apiVersion,
-    projectId,
-    region: config.chronicle.region,
-    customerId,
-    logType: config.chronicle.logType,
-  };
-}
-
-export function instancePath(t: ChronicleTarget): string {
-  return `projects/${t.projectId}/locations/${t.region}/instances/${t.customerId}`;
-}
-
-export function importUrl(t: ChronicleTarget): string {
-  return `${t.baseUrl}/${t.apiVersion}/${instancePath(t)}/logTypes/${t.logType}/logs:import`;
 }
 
 export interface ChronicleClientOptions {
@@ -67,7 +32,7 @@ export interface ChronicleClientOptions {
 }
 
 export function createChronicleClient(options: ChronicleClientOptions): LogImporter {
-  const url = importUrl(options.target);
+  const url = logTypeUrl(options.target, '/logs:import');
   let http: Got | undefined;
   return {
     target: url,
@@ -153,14 +118,4 @@ export function chronicleError(
         ? ` (${hints.notFound ?? 'check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE'})`
         : '';
   return new ChroniclePermanentError(text + hint, fields);
-}
-
-/** Splits a request body's entries into two bodies (too large). Returns undefined for a single entry. */
-export function splitRequestBody(body: string): [string, string] | undefined {
-  const parsed = JSON.parse(body) as { inlineSource?: { logs?: unknown[]; forwarder?: string } };
-  const logs = parsed.inlineSource?.logs;
-  if (!Array.isArray(logs) || logs.length < 2) return undefined;
-  const half = Math.ceil(logs.length / 2);
-  const make = (part: unknown[]) => JSON.stringify({ inlineSource: { ...parsed.inlineSource, logs: part } });
-  return [make(logs.slice(0, half)), make(logs.slice(half))];
 }

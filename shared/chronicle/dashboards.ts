@@ -24,9 +24,10 @@ import { LOG_TYPE_PATTERN, SPECS } from '../core/config_table.js';
 import { ChronicleRetryableError, ValidationError } from '../core/errors.js';
 import { USER_AGENT } from '../core/http.js';
 import { redact } from '../core/redact.js';
-import { type ChronicleTarget, chronicleError, instancePath } from './client.js';
+import { chronicleError } from './client.js';
 import { DashboardSchema } from './dashboard_schema.js';
 import type { HttpSettings } from './parser_validation.js';
+import { type ChronicleTarget, instanceUrl } from './resources.js';
 
 /** custom_parser/dashboards/ of this checkout or package (found from this module, not the cwd). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../../custom_parser/dashboards/', import.meta.url));
@@ -450,7 +451,7 @@ export function buildImportRequest(file: DashboardFile): { source: { dashboards:
 
 /** URL of `nativeDashboards:import` for the configured instance, with the configured base and version. */
 export function importDashboardsUrl(target: ChronicleTarget): string {
-  return `${target.baseUrl}/${target.apiVersion}/${instancePath(target)}/nativeDashboards:import`;
+  return instanceUrl(target, 'nativeDashboards:import');
 }
 
 /** After a timeout or a 5xx nobody knows whether the import happened. */

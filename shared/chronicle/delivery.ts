@@ -8,7 +8,8 @@
 
 import { ChronicleError, ChroniclePermanentError, ChronicleTooLargeError } from '../core/errors.js';
 import { type RetryPolicy, withRetry } from '../core/retry.js';
-import { type LogImporter, splitRequestBody } from './client.js';
+import type { LogImporter } from './client.js';
+import { parseImportBody, splitBody } from './request_body.js';
 
 export interface DeliveryHooks {
   onRetry?: (info: { attempt: number; delayMs: number; status: number | undefined }) => void;
@@ -49,7 +50,7 @@ export async function deliverBody(
   } catch (error) {
     if (!(error instanceof ChronicleTooLargeError)) throw error;
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    const halves = splitRequestBody(text);
+    const halves = splitBody(text);
     if (halves === undefined) {
       throw new ChroniclePermanentError(
         `${error.message} (a single entry is too large; lower CHUNK_MAX_BYTES)`,
@@ -61,7 +62,7 @@ export async function deliverBody(
       );
     }
     hooks.onSplit?.({
-      entries: (JSON.parse(text) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length,
+      entries: parseImportBody(text).logs.length,
       status: error.status,
     });
     await deliverBody(importer, halves[0], policy, hooks);

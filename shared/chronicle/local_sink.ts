@@ -6,6 +6,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogImporter } from './client.js';
+import { parseImportBody } from './request_body.js';
 
 export function createLocalSink(dir: string): LogImporter {
   let count = 0;
@@ -18,8 +19,7 @@ export function createLocalSink(dir: string): LogImporter {
       const write = async () => {
         await writeFile(join(dir, 'requests', `${String(n).padStart(6, '0')}.json`), body);
         const text = typeof body === 'string' ? body : body.toString('utf8');
-        const parsed = JSON.parse(text) as { inlineSource: { logs: Array<Record<string, unknown>> } };
-        const lines = parsed.inlineSource.logs.map((entry) => {
+        const lines = parseImportBody(text).logs.map((entry) => {
           const { data, ...meta } = entry;
           const notification: unknown = JSON.parse(Buffer.from(String(data), 'base64').toString('utf8'));
           return JSON.stringify({ ...meta, notification });

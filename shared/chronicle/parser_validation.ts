@@ -10,6 +10,7 @@
  *       "error":{"code":3,"message":"..."}}, ...]}   (one result per log, in request order)
  * Golden files (custom_parser/events/<sample>.json) hold `{"events":[{"event":{UDM}}]}` in that shape.
  */
+
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import got, { HTTPError, RequestError } from 'got';
@@ -17,7 +18,8 @@ import { ChronicleRetryableError, ValidationError } from '../core/errors.js';
 import { USER_AGENT } from '../core/http.js';
 import type { JsonValue } from '../core/json.js';
 import { redact } from '../core/redact.js';
-import { type ChronicleTarget, chronicleError, instancePath } from './client.js';
+import { chronicleError } from './client.js';
+import { type ChronicleTarget, logTypeUrl } from './resources.js';
 
 export const PARSER_FILE = 'ioc_stream.parser';
 export const LOGS_DIR = 'logs';
@@ -126,7 +128,7 @@ function isGolden(value: unknown): value is GoldenFile {
 
 /** URL of `logTypes/{logType}:runParser` for the configured instance. */
 export function runParserUrl(target: ChronicleTarget): string {
-  return `${target.baseUrl}/${target.apiVersion}/${instancePath(target)}/logTypes/${target.logType}:runParser`;
+  return logTypeUrl(target, ':runParser');
 }
 
 export interface RunParserRequest {

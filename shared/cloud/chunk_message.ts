@@ -3,7 +3,7 @@
  * the attributes below describe it. Dead-lettered copies gain the DLQ_* attributes (or, when
  * Pub/Sub itself dead-lettered after max attempts, its CloudPubSubDeadLetter* attributes).
  */
-import { ValidationError } from '../core/errors.js';
+import { parseImportBody } from '../chronicle/request_body.js';
 
 export const CHUNK_ATTRIBUTES = {
   runId: 'run_id',
@@ -69,26 +69,10 @@ export interface ChunkPayload {
   readonly bytes: number;
 }
 
-/** Validates a chunk message's data; throws ValidationError saying what is wrong. */
+/** Validates a chunk message's data (a logs:import body); throws ValidationError saying what is wrong. */
 export function parseChunkData(data: Buffer | string | undefined): ChunkPayload {
   const text = data === undefined ? '' : typeof data === 'string' ? data : data.toString('utf8');
   const payload = Buffer.isBuffer(data) ? data : Buffer.from(text, 'utf8');
-  if (text.trim() === '') throw new ValidationError('message data is empty');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ValidationError('message data is not JSON');
-  }
-  const logs = (parsed as { inlineSource?: { logs?: unknown } } | null)?.inlineSource?.logs;
-  if (!Array.isArray(logs)) throw new ValidationError('message data has no inlineSource.logs array');
-  if (logs.length === 0) throw new ValidationError('message data has an empty inlineSource.logs array');
-  logs.forEach((entry, i) => {
-    const e = entry as { data?: unknown; logEntryTime?: unknown } | null;
-    if (typeof e?.data !== 'string' || e.data === '')
-      throw new ValidationError(`inlineSource.logs[${i}].data is not a base64 string`);
-    if (typeof e.logEntryTime !== 'string')
-      throw new ValidationError(`inlineSource.logs[${i}].logEntryTime is missing`);
-  });
+  const { logs } = parseImportBody(text);
   return { body: text, payload, entryCount: logs.length, bytes: payload.length };
 }

@@ -2,7 +2,8 @@
  * Streaming chunker: prepared entries in, logs:import request bodies out. Each chunk's size is the
  * exact UTF-8 byte length of the body that will be sent, and never exceeds the limit.
  */
-import { ENTRY_PREFIX, type PreparedEntry, type RequestEnvelope } from './log_entries.js';
+import { bodyBytes, type RequestEnvelope, writeBody } from '../chronicle/request_body.js';
+import type { PreparedEntry } from './log_entries.js';
 
 export interface Chunk {
   /** 1-based position in this run. */
@@ -18,40 +19,15 @@ export interface Chunk {
   readonly newestDate: number;
 }
 
-/**
- * Writes prefix + entries joined by ',' + suffix into one Buffer of the exact size: no 3.9 MB
- * intermediate string. Every entry's size is exact, so the bytes written must equal `bytes`; if
- * they do not, that is a bug in the sizing, and sending the chunk could break the size limit.
- */
-function writeBody(entries: readonly PreparedEntry[], envelope: RequestEnvelope, bytes: number): Buffer {
-  const out = Buffer.allocUnsafe(bytes);
-  let offset = out.write(envelope.prefix, 0, 'utf8');
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i] as PreparedEntry;
-    if (i > 0) offset += out.write(',', offset, 'latin1');
-    // In parts: writing `json` would first flatten the concatenation into one more copy.
-    offset += out.write(ENTRY_PREFIX, offset, 'latin1');
-    offset += out.write(entry.data, offset, 'latin1');
-    offset += out.write(entry.tail, offset, 'utf8');
-  }
-  offset += out.write(envelope.suffix, offset, 'utf8');
-  if (offset !== bytes) throw new Error(`chunk sizing bug: computed ${bytes} bytes, wrote ${offset}`);
-  return out;
-}
-
 export function assembleChunk(
   seq: number,
   entries: readonly PreparedEntry[],
   envelope: RequestEnvelope,
 ): Chunk {
   let newest = Number.NEGATIVE_INFINITY;
+  for (const e of entries) if (e.date > newest) newest = e.date;
   // Exact UTF-8 size without a pass over the body: each entry's bytes are exact, plus the commas.
-  let bytes = envelope.overheadBytes + Math.max(0, entries.length - 1);
-  for (const e of entries) {
-    if (e.date > newest) newest = e.date;
-    bytes += e.bytes;
-  }
-  const payload = writeBody(entries, envelope, bytes);
+  const payload = writeBody(entries, envelope, bodyBytes(entries, envelope));
   let text: string | undefined;
   return {
     seq,

@@ -4,11 +4,17 @@
  * local sink); the cloud fetcher delivers by publishing to Pub/Sub. Same code path for both.
  */
 
+import { logsImportEnvelope } from '../chronicle/request_body.js';
 import { type GtiClient, gtiDate } from '../gti/client.js';
 import { type PageItem, parseItem } from '../gti/page_item.js';
 import { type Checkpoint, Deduplicator, queryStart, WatermarkTracker } from './checkpoint.js';
 import { type Chunk, chunkEntries } from './chunker.js';
-import type { EntryBuilder, PreparedEntry, RequestEnvelope } from './log_entries.js';
+import {
+  createEntryBuilder,
+  type EntryBuilder,
+  type EntryOptions,
+  type PreparedEntry,
+} from './log_entries.js';
 
 export interface RunStats {
   pages: number;
@@ -32,9 +38,8 @@ export interface RunOptions {
   readonly limit: number;
   readonly checkpoint: Checkpoint | undefined;
   readonly initialStartSeconds: number;
-  readonly entries: EntryBuilder;
-  readonly envelope: RequestEnvelope;
-  readonly chunkMaxBytes: number;
+  /** How entries and request bodies are built (the run makes its entry builder and envelope). */
+  readonly entryOptions: EntryOptions;
   /** Delivers one chunk; resolves when it is safely handed over (imported, or published). */
   readonly deliver: (chunk: Chunk) => Promise<void>;
   /** Chunks delivered at once. */
@@ -81,6 +86,7 @@ export function buildFilter(filters: string, startSeconds: number): string {
 }
 
 export async function runFetch(options: RunOptions): Promise<RunResult> {
+  const entries = createEntryBuilder(options.entryOptions);
   const stats: RunStats = {
     pages: 0,
     fetched: 0,
@@ -116,7 +122,7 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
       const ready: PreparedEntry[] = [];
       for (const item of page.items) {
         stats.fetched += 1;
-        const entry = prepareItem(item, options.entries, accept, receivedMs);
+        const entry = prepareItem(item, entries, accept, receivedMs);
         if (entry === undefined) continue;
         stats.notifications += 1;
         if (entry.trimmed.length > 0) stats.trimmed += 1;
@@ -175,8 +181,8 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   try {
     for await (const chunk of chunkEntries(
       entriesFromPages(),
-      options.envelope,
-      options.chunkMaxBytes,
+      logsImportEnvelope(options.entryOptions.forwarder),
+      options.entryOptions.chunkMaxBytes,
       timing,
     )) {
       stats.chunks += 1;

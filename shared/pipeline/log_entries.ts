@@ -13,6 +13,9 @@
  * OversizeError thrown, naming the notification.
  */
 
+import { type EntryParts, logsImportEnvelope } from '../chronicle/request_body.js';
+import { configuredForwarder } from '../chronicle/resources.js';
+import type { Config } from '../core/config.js';
 import { OversizeError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import { cleanObject } from '../gti/clean.js';
@@ -101,8 +104,19 @@ export interface EntryOptions {
   readonly forwarder: string | undefined;
 }
 
+/** Entry options as the configuration gives them (sync and the fetcher build them the same way). */
+export function entryOptions(config: Config, fetchTime: Date): EntryOptions {
+  return {
+    fetchTime,
+    namespace: config.entries.namespace,
+    useCaseName: config.entries.useCaseName,
+    chunkMaxBytes: config.entries.chunkMaxBytes,
+    forwarder: configuredForwarder(config.chronicle),
+  };
+}
+
 /** One serialised logs:import entry. */
-export interface PreparedEntry {
+export interface PreparedEntry extends EntryParts {
   readonly id: string;
   readonly date: number;
   /** Base64 of the cleaned notification JSON (ASCII). */
@@ -117,42 +131,8 @@ export interface PreparedEntry {
   readonly trimmed: readonly string[];
 }
 
-/** The request body around the entries: prefix + entries.join(',') + suffix. */
-export interface RequestEnvelope {
-  readonly prefix: string;
-  readonly suffix: string;
-  readonly overheadBytes: number;
-}
-
-export function requestEnvelope(forwarder: string | undefined): RequestEnvelope {
-  const prefix = '{"inlineSource":{"logs":[';
-  const suffix = forwarder === undefined ? ']}}' : `],"forwarder":${JSON.stringify(forwarder)}}}`;
-  return { prefix, suffix, overheadBytes: Buffer.byteLength(prefix) + Buffer.byteLength(suffix) };
-}
-
-export function forwarderName(
-  project: string,
-  region: string,
-  customerId: string,
-  forwarderId: string,
-): string {
-  return `projects/${project}/locations/${region}/instances/${customerId}/forwarders/${forwarderId}`;
-}
-
-/** The forwarder resource name configured for imports, or undefined when none is. */
-export function configuredForwarder(chronicle: {
-  readonly projectId: string | undefined;
-  readonly region: string;
-  readonly customerId: string | undefined;
-  readonly forwarderId: string | undefined;
-}): string | undefined {
-  const { projectId, customerId, forwarderId } = chronicle;
-  if (!projectId || !customerId || !forwarderId) return undefined;
-  return forwarderName(projectId, chronicle.region, customerId, forwarderId);
-}
-
 /** The entry text before the base64 data. */
-export const ENTRY_PREFIX = '{"data":"';
+const ENTRY_PREFIX = '{"data":"';
 const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
@@ -166,7 +146,7 @@ export interface EntryBuilder {
 }
 
 export function createEntryBuilder(options: EntryOptions): EntryBuilder {
-  const envelope = requestEnvelope(options.forwarder);
+  const envelope = logsImportEnvelope(options.forwarder);
   const maxEntryBytes = options.chunkMaxBytes - envelope.overheadBytes;
   const fetchMs = options.fetchTime.getTime();
   const nsPart =
@@ -192,6 +172,7 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
     const data = raw.toString('base64');
     const tail = afterData(date, receivedMs, trimmed);
     return {
+      head: ENTRY_PREFIX,
       data,
       tail,
       json: ENTRY_PREFIX + data + tail,
@@ -244,6 +225,7 @@ interface Encoded {
   readonly tail: string;
   readonly json: string;
   readonly bytes: number;
+  readonly head: string;
 }
 
 type Encoder = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => Encoded;

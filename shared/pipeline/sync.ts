@@ -13,7 +13,7 @@ import type { RetryPolicy } from '../core/retry.js';
 import type { GtiClient } from '../gti/client.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { type RunStats, runFetch } from './fetch_run.js';
-import { configuredForwarder, createEntryBuilder, requestEnvelope } from './log_entries.js';
+import { entryOptions } from './log_entries.js';
 
 export interface SyncDeps {
   readonly config: Config;
@@ -44,16 +44,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
   const { config, logger } = deps;
   const started = performance.now();
   const checkpoint = await deps.store.load();
-  const forwarder = configuredForwarder(config.chronicle);
-  const envelope = requestEnvelope(forwarder);
   const now = deps.now ?? (() => new Date());
-  const entries = createEntryBuilder({
-    fetchTime: now(),
-    namespace: config.entries.namespace,
-    useCaseName: config.entries.useCaseName,
-    chunkMaxBytes: config.entries.chunkMaxBytes,
-    forwarder,
-  });
   const initialStartSeconds = deps.initialStartSeconds ?? config.gti.initialStartSeconds;
   logger.info(
     checkpoint ? 'resuming from checkpoint' : 'no checkpoint yet: starting from the first-run start',
@@ -74,9 +65,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     limit: config.gti.limit,
     checkpoint,
     initialStartSeconds,
-    entries,
-    envelope,
-    chunkMaxBytes: config.entries.chunkMaxBytes,
+    entryOptions: entryOptions(config, now()),
     concurrency: deps.concurrency ?? config.chronicle.concurrency,
     deliver: (chunk) =>
       deliverBody(deps.importer, chunk.payload, deps.retry, {

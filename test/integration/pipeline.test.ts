@@ -7,7 +7,6 @@ import { createGtiClient } from '../../shared/gti/client.js';
 import type { Checkpoint } from '../../shared/pipeline/checkpoint.js';
 import type { Chunk } from '../../shared/pipeline/chunker.js';
 import { runFetch } from '../../shared/pipeline/fetch_run.js';
-import { createEntryBuilder, requestEnvelope } from '../../shared/pipeline/log_entries.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
@@ -41,15 +40,13 @@ async function run(
       limit: 40,
       checkpoint,
       initialStartSeconds: dataset.dateOf(0) - 1,
-      entries: createEntryBuilder({
+      entryOptions: {
         fetchTime: new Date(),
         namespace: undefined,
         useCaseName: 't',
         chunkMaxBytes: 200_000,
         forwarder: undefined,
-      }),
-      envelope: requestEnvelope(undefined),
-      chunkMaxBytes: 200_000,
+      },
       concurrency: 3,
       deliver: async (chunk) => {
         await new Promise((r) => setTimeout(r, (chunk.seq % 3) * 5));
@@ -153,15 +150,13 @@ async function runOnPage(items: readonly string[]) {
       limit: 40,
       checkpoint: undefined,
       initialStartSeconds: 1,
-      entries: createEntryBuilder({
+      entryOptions: {
         fetchTime: new Date(),
         namespace: undefined,
         useCaseName: 't',
         chunkMaxBytes: 1200,
         forwarder: undefined,
-      }),
-      envelope: requestEnvelope(undefined),
-      chunkMaxBytes: 1200,
+      },
       concurrency: 1,
       deliver: async (chunk) => {
         delivered.push(chunk);
@@ -262,15 +257,13 @@ describe('collection time', () => {
         limit: 40,
         checkpoint: undefined,
         initialStartSeconds: dataset.dateOf(0) - 1,
-        entries: createEntryBuilder({
+        entryOptions: {
           fetchTime: new Date(t0),
           namespace: undefined,
           useCaseName: 't',
           chunkMaxBytes: 100_000,
           forwarder: undefined,
-        }),
-        envelope: requestEnvelope(undefined),
-        chunkMaxBytes: 100_000,
+        },
         concurrency: 2,
         deliver: async (chunk) => {
           delivered.push(chunk);

@@ -1,5 +1,6 @@
 /** Dead-lettered messages: their reasons, filters on attributes, replay attributes and summaries (pure). */
 
+import { entryCount } from '../../chronicle/request_body.js';
 import { CHUNK_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, PUBSUB_DEAD_LETTER_ATTRIBUTES } from '../chunk_message.js';
 import { DlqUsageError } from './errors.js';
 
@@ -97,13 +98,7 @@ export function reasonOf(attributes: Readonly<Record<string, string>>): DeadLett
 export function entryCountOf(attributes: Readonly<Record<string, string>>, data: Buffer): number {
   const fromAttr = intAttr(attributes[CHUNK_ATTRIBUTES.entryCount]);
   if (fromAttr !== undefined) return fromAttr;
-  try {
-    const logs = (JSON.parse(data.toString('utf8')) as { inlineSource?: { logs?: unknown } } | null)
-      ?.inlineSource?.logs;
-    return Array.isArray(logs) ? logs.length : 0;
-  } catch {
-    return 0;
-  }
+  return entryCount(data.toString('utf8')) ?? 0;
 }
 
 export function replayCountOf(attributes: Readonly<Record<string, string>>): number {

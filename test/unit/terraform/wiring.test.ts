@@ -5,10 +5,11 @@
  * that have logs:import, and function environments that match shared/core/config_table.ts CONFIG_VARIABLES
  * (with the values the fetcher needs to name the forwarder).
  */
+
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { configuredForwarder } from '../../../shared/chronicle/resources.js';
 import { CHRONICLE_API_VERSIONS, CONFIG_VARIABLES, loadConfig } from '../../../shared/core/config.js';
-import { configuredForwarder } from '../../../shared/pipeline/log_entries.js';
 import {
   asBodies,
   type Block,

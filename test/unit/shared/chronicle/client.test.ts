@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  chronicleError,
-  importUrl,
-  isTooLargeAnswer,
-  splitRequestBody,
-} from '../../../../shared/chronicle/client.js';
+import { chronicleError, isTooLargeAnswer } from '../../../../shared/chronicle/client.js';
+import { splitBody } from '../../../../shared/chronicle/request_body.js';
+import { logTypeUrl } from '../../../../shared/chronicle/resources.js';
 import {
   ChroniclePermanentError,
   ChronicleRetryableError,
@@ -18,14 +15,17 @@ const rpc = (code: number, status: string, message: string) =>
 describe('Chronicle client', () => {
   it('builds the logs:import URL from base, version, project, region, instance and log type', () => {
     assert.equal(
-      importUrl({
-        baseUrl: 'https://eu-chronicle.googleapis.com',
-        apiVersion: 'v1alpha',
-        projectId: 'p1',
-        region: 'eu',
-        customerId: 'c1',
-        logType: 'GTI_IOC_STREAM',
-      }),
+      logTypeUrl(
+        {
+          baseUrl: 'https://eu-chronicle.googleapis.com',
+          apiVersion: 'v1alpha',
+          projectId: 'p1',
+          region: 'eu',
+          customerId: 'c1',
+          logType: 'GTI_IOC_STREAM',
+        },
+        '/logs:import',
+      ),
       'https://eu-chronicle.googleapis.com/v1alpha/projects/p1/locations/eu/instances/c1/logTypes/GTI_IOC_STREAM/logs:import',
     );
   });
@@ -93,7 +93,7 @@ describe('Chronicle client', () => {
 
   it('splits a request body into two halves that keep the forwarder', () => {
     const logs = Array.from({ length: 5 }, (_, i) => ({ data: String(i), logEntryTime: 't' }));
-    const halves = splitRequestBody(JSON.stringify({ inlineSource: { logs, forwarder: 'f' } }));
+    const halves = splitBody(JSON.stringify({ inlineSource: { logs, forwarder: 'f' } }));
     assert.ok(halves);
     const [a, b] = halves.map(
       (h) => JSON.parse(h) as { inlineSource: { logs: unknown[]; forwarder: string } },
@@ -101,6 +101,6 @@ describe('Chronicle client', () => {
     assert.equal(a?.inlineSource.logs.length, 3);
     assert.equal(b?.inlineSource.logs.length, 2);
     assert.equal(b?.inlineSource.forwarder, 'f');
-    assert.equal(splitRequestBody(JSON.stringify({ inlineSource: { logs: [logs[0]] } })), undefined);
+    assert.equal(splitBody(JSON.stringify({ inlineSource: { logs: [logs[0]] } })), undefined);
   });
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { logsImportEnvelope } from '../../../../shared/chronicle/request_body.js';
 import { OversizeError } from '../../../../shared/core/errors.js';
 import { chunkEntries } from '../../../../shared/pipeline/chunker.js';
 import {
   COLLECTION_AFTER_ENTRY_MS,
   collectionTimeMs,
   createEntryBuilder,
-  requestEnvelope,
   TRIMMED_FIELD,
 } from '../../../../shared/pipeline/log_entries.js';
 import { decodeBody, fileNotification } from '../../../helpers/notifications.js';
@@ -135,7 +135,7 @@ describe('log entries', () => {
 describe('chunker', () => {
   it('keeps every chunk within the limit, exact bytes, >= 90% full but the last', async () => {
     const builder = createEntryBuilder({ ...base, chunkMaxBytes: 50_000 });
-    const envelope = requestEnvelope(base.forwarder);
+    const envelope = logsImportEnvelope(base.forwarder);
     const entries = Array.from({ length: 300 }, (_, i) =>
       builder.build(
         fileNotification(`id${i}`, 1769904000 + i, { meaningful_name: `file-${'x'.repeat(i % 400)}` }),
