@@ -213,7 +213,8 @@ export function createChronicleParsers(options: ChronicleParsersOptions = {}): C
       return true;
     };
 
-    if (fault?.when({ method, path })) return fail(fault.fault.status, fault.fault.rpcStatus, fault.fault.message);
+    if (fault?.when({ method, path }))
+      return fail(fault.fault.status, fault.fault.rpcStatus, fault.fault.message);
     if (!/^Bearer\s+\S+$/i.test(req.headers.authorization ?? '')) {
       return fail(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
     }
