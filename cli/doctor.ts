@@ -320,7 +320,11 @@ async function checkLogType(
       fix: chronicleFix(
         error,
         target,
-        `Create the custom log type ${target.logType} in SecOps (SIEM Settings → Available Log Types → Request a Log Type → create a custom log type; ${CUSTOM_LOG_TYPE_DOC}) and wait about 10 minutes before it is usable; check CHRONICLE_PROJECT_ID, CHRONICLE_REGION and CHRONICLE_CUSTOMER_ID if it exists.`,
+        `Create the custom log type ${target.logType} in SecOps (SIEM Settings → Available Log Types → Request a Log Type → create a custom log type; ${CUSTOM_LOG_TYPE_DOC}) and wait about 10 minutes before it is usable; check CHRONICLE_PROJECT_ID, CHRONICLE_REGION and CHRONICLE_CUSTOMER_ID if it exists.${
+          target.apiVersion === 'v1beta'
+            ? ' (logTypes.get is documented under v1alpha and v1, not v1beta: with CHRONICLE_API_VERSION=v1beta this 404 may be the method, not the log type.)'
+            : ''
+        }`,
       ),
     };
   }
