@@ -105,7 +105,7 @@ const STATUS_LABEL: Record<SampleOutcome['status'], string> = {
 
 /**
  * Runs the samples through runParser and prints one line per sample (with the diff of those that
- * differ). Returns the number of samples that failed or would change, or undefined when runParser
+ * differ). Returns the number of samples that failed or would change, or the error when runParser
  * itself failed (already reported).
  */
 async function validateSuite(
@@ -116,7 +116,7 @@ async function validateSuite(
   config: Config,
   getToken: AccessTokenProvider,
   update: GoldenUpdate,
-): Promise<number | undefined> {
+): Promise<number | Error> {
   const url = runParserUrl(target);
   io.out(`Running ${suite.samples.length} sample(s) through ${url} (log type ${target.logType})...\n`);
   let outcomes: SampleOutcome[];
@@ -134,7 +134,7 @@ async function validateSuite(
     io.err(
       `ioc-stream parser ${command}: ${redact(error instanceof Error ? error.message : String(error))}\n`,
     );
-    return undefined;
+    return error instanceof Error ? error : new Error(String(error));
   }
   let bad = 0;
   for (const outcome of outcomes) {
@@ -259,6 +259,11 @@ async function install(argv: readonly string[], ctx: CliContext): Promise<number
   const getToken = createAccessTokenProvider();
   if (!values['no-validate']) {
     const bad = await validateSuite(io, 'install', suite, target, config, getToken, 'compare');
+    if (bad instanceof Error) {
+      io.err('ioc-stream parser install: the parser could not be validated, so it was not installed.\n');
+      if (isNotFound(bad)) io.err(`  Log type ${target.logType} not found? ${LOG_TYPE_HINT}.\n`);
+      return 1;
+    }
     if (bad !== 0) {
       io.err(
         'ioc-stream parser install: the parser does NOT validate, so it was not installed.\n' +

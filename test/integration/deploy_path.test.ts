@@ -363,6 +363,11 @@ describe('activation that fails: install again activates the parser it created',
       const r = await run(env, 'parser', 'install', '--no-validate', '--dir', PARSER_DIR);
       assert.equal(r.code, 1);
       assert.match(r.err, /Log type GTI_IOC_STREAM not found\? create the custom log type first/);
+      const validating = await run(env, 'parser', 'install', '--dir', PARSER_DIR);
+      assert.equal(validating.code, 1);
+      assert.match(validating.err, /runParser failed: Chronicle answered 404 NOT_FOUND/);
+      assert.match(validating.err, /could not be validated, so it was not installed/);
+      assert.match(validating.err, /Log type GTI_IOC_STREAM not found\? create the custom log type first/);
       assert.equal(api.parsers.parsers.length, 0);
     } finally {
       await api.close();
