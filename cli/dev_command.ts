@@ -96,7 +96,11 @@ export const devCommand: CliCommand = async (argv, ctx) => {
     if (config.chronicle.customerId === undefined) {
       const { startChronicleSimulator } = await import('../sim/chronicle_simulator.js');
       const { startMetadataFake } = await import('../sim/metadata_server.js');
-      const chronicle = await startChronicleSimulator();
+      const { createChronicleParsers } = await import('../sim/chronicle_parsers.js');
+      // The log type exists, as after the README's first deploy step; `parser install` and
+      // `doctor` work against it like against a real instance.
+      const parsers = createChronicleParsers({ logTypes: [config.chronicle.logType] });
+      const chronicle = await startChronicleSimulator({ route: parsers.route });
       const metadata = await startMetadataFake({ token: `dev-token-${randomUUID()}` });
       closers.push({ name: 'Chronicle simulator', close: () => chronicle.close() });
       closers.push({ name: 'metadata server fake', close: () => metadata.close() });

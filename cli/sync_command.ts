@@ -16,7 +16,7 @@ import { retryPolicy } from '../shared/core/retry_config.js';
 import { createApiKeyProvider } from '../shared/gti/api_key.js';
 import { createGtiClient } from '../shared/gti/client.js';
 import { FileCheckpointStore } from '../shared/pipeline/checkpoint.js';
-import { runSync } from '../shared/pipeline/sync.js';
+import { runSync, type SyncSummary } from '../shared/pipeline/sync.js';
 import type { CliCommand, CliContext } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
 import { createProgress } from './progress.js';
@@ -75,6 +75,23 @@ async function gtiSource(config: Config, logger: Logger): Promise<GtiSource> {
     initialStartSeconds: dataset.size > 0 ? dataset.dateOf(0) - 1 : 0,
     description: `bundled GTI simulator with ${dataset.size} demo notifications (${sim.baseUrl})`,
     close: () => sim.close(),
+  };
+}
+
+/**
+ * The run summary as logged (`sync_run`) and printed by --json, each field named for what it
+ * counts: `firstPageMetaCount` is GTI's `meta.count` of the first page (not a total to expect);
+ * `chronicleRequests` / `chronicleRetries` / `chronicleSplits` count logs:import requests (GTI
+ * requests are `pages`).
+ */
+export function summaryFields(summary: SyncSummary): Record<string, unknown> {
+  const { expected, requests, retries, splits, ...rest } = summary;
+  return {
+    ...rest,
+    firstPageMetaCount: expected,
+    chronicleRequests: requests,
+    chronicleRetries: retries,
+    chronicleSplits: splits,
   };
 }
 
@@ -152,9 +169,9 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
       progress.done();
       ctx.signal.removeEventListener('abort', onAbort);
     });
-    logger.info('sync finished', { ...summary, event: 'sync_run' });
+    logger.info('sync finished', { ...summaryFields(summary), event: 'sync_run' });
     if (values.json) {
-      ctx.stdout.write(`${JSON.stringify({ ...summary, destination: sink.target })}\n`);
+      ctx.stdout.write(`${JSON.stringify({ ...summaryFields(summary), destination: sink.target })}\n`);
     } else {
       ctx.stdout.write(
         `${summary.notifications} notifications in ${summary.chunks} chunks (${(summary.bytes / 1e6).toFixed(2)} MB, ` +

@@ -73,6 +73,10 @@ export interface ChronicleSimulatorOptions {
   keepEntries?: boolean;
   /** nativeDashboards:import (sim/chronicle_dashboards.ts). */
   dashboards?: ChronicleDashboardOptions;
+  // --- hook: extra endpoints (log types, parsers, runParser: sim/chronicle_parsers.ts) ---
+  /** Asked first for every request; resolves true when it has answered the request itself. */
+  route?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+  // --- end hook ---
 }
 
 export interface ImportedEntry {
@@ -400,6 +404,9 @@ export async function startChronicleSimulator(
       sendJson(res, 200, stats());
       return;
     }
+    // --- hook: extra endpoints (sim/chronicle_parsers.ts) ---
+    if (options.route !== undefined && (await options.route(req, res, url))) return;
+    // --- end hook ---
     const record: ChronicleRequestRecord = { path: url.pathname, status: 0, bytes: 0, entryCount: 0 };
     const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
       record.status = status;

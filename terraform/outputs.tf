@@ -62,6 +62,11 @@ output "scheduler_job" {
   value       = google_cloud_scheduler_job.fetch.name
 }
 
+output "resume_command" {
+  description = "The one command that starts the schedule (it is created paused): run it once `ioc-stream doctor` passes."
+  value       = "gcloud scheduler jobs resume ${google_cloud_scheduler_job.fetch.name} --location=${var.region} --project=${var.project_id}"
+}
+
 output "dashboard_url" {
   description = "Cloud Monitoring dashboard of the pipeline."
   value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.pipeline.id), 3)}?project=${var.project_id}"

@@ -328,12 +328,12 @@ variable "delivery" {
 }
 
 variable "schedule" {
-  description = "Cloud Scheduler job that triggers the fetcher. cron: unix-cron schedule (default hourly). time_zone: IANA time zone of the cron. period_minutes: the cron's period, used by the 'fetcher not running' alert (2 periods). paused: create the job paused."
+  description = "Cloud Scheduler job that triggers the fetcher. cron: unix-cron schedule (default hourly). time_zone: IANA time zone of the cron. period_minutes: the cron's period, used by the 'fetcher not running' alert (2 periods). paused: create the job paused (default true: nothing is fetched before the GTI key, the log type and the parser are in place; resume it with the resume_command output once `ioc-stream doctor` passes)."
   type = object({
     cron           = optional(string, "5 * * * *")
     time_zone      = optional(string, "Etc/UTC")
     period_minutes = optional(number, 60)
-    paused         = optional(bool, false)
+    paused         = optional(bool, true)
   })
   default = {}
 

@@ -3,41 +3,80 @@
  * honours GCE_METADATA_HOST; Application Default Credentials locally), cloud-platform scope.
  * Tokens are cached and refreshed by the library; the client is created lazily once. Each token
  * is registered with shared/core/redact.ts (one entry per refresh, about one an hour).
+ *
+ * Every Chronicle request carries the headers the library itself would put on a request
+ * (`GoogleAuth.getRequestHeaders()`): `authorization`, and `x-goog-user-project` when the
+ * credentials name a quota project (user credentials from `gcloud auth application-default login`
+ * carry `quota_project_id`; GOOGLE_CLOUD_QUOTA_PROJECT overrides it). Google APIs may refuse user
+ * credentials that name no quota project; a service account needs none and sends none.
+ * Source: google-auth-library-nodejs, AuthClient.addSharedMetadataHeaders (v11).
  */
 import { GoogleAuth } from 'google-auth-library';
 import { ChroniclePermanentError, ChronicleRetryableError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+export const USER_PROJECT_HEADER = 'x-goog-user-project';
 
-export type AccessTokenProvider = () => Promise<string>;
+/** Credential headers of one request: `authorization`, and `x-goog-user-project` when there is one. */
+export type AuthHeaders = Readonly<Record<string, string>>;
+
+/**
+ * Gives an access token. The providers made here also give the full request headers; a bare
+ * function (a test's fixed token) is accepted everywhere and sends the token alone.
+ */
+export interface AccessTokenProvider {
+  (): Promise<string>;
+  readonly requestHeaders?: () => Promise<AuthHeaders>;
+}
+
+/** The headers to put on a Chronicle request (see the module comment). */
+export async function authHeaders(provider: AccessTokenProvider): Promise<AuthHeaders> {
+  if (provider.requestHeaders !== undefined) return provider.requestHeaders();
+  return { authorization: `Bearer ${await provider()}` };
+}
 
 export function createAccessTokenProvider(): AccessTokenProvider {
   let auth: GoogleAuth | undefined;
-  return async () => {
+  const requestHeaders = async (): Promise<AuthHeaders> => {
     auth ??= new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
-    let token: string | null | undefined;
+    let headers: Headers;
     try {
-      token = await auth.getAccessToken();
+      headers = await auth.getRequestHeaders();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      // No credentials at all is permanent; a metadata server hiccup is worth retrying.
-      if (/Could not load the default credentials|Unable to detect a Project Id/i.test(message)) {
-        throw new ChroniclePermanentError(
-          'No Google credentials found: run `gcloud auth application-default login` locally, or give the function a service account',
-          {},
-          { cause: error },
-        );
-      }
-      throw new ChronicleRetryableError(
-        `Could not obtain a Google access token: ${message}`,
-        {},
-        { cause: error },
-      );
+      throw credentialError(error);
     }
+    const authorization = headers.get('authorization') ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (!token) throw new ChronicleRetryableError('Google credentials returned an empty access token', {});
     // Registered like every secret: no log line or error message can carry it from here on.
     registerSecret(token);
-    return token;
+    const userProject = headers.get(USER_PROJECT_HEADER);
+    return {
+      authorization: `Bearer ${token}`,
+      ...(userProject ? { [USER_PROJECT_HEADER]: userProject } : {}),
+    };
   };
+  const provider = async (): Promise<string> => {
+    const { authorization } = await requestHeaders();
+    return (authorization ?? '').replace(/^Bearer\s+/i, '');
+  };
+  return Object.assign(provider, { requestHeaders });
+}
+
+function credentialError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  // No credentials at all is permanent; a metadata server hiccup is worth retrying.
+  if (/Could not load the default credentials|Unable to detect a Project Id/i.test(message)) {
+    return new ChroniclePermanentError(
+      'No Google credentials found: run `gcloud auth application-default login` locally, or give the function a service account',
+      {},
+      { cause: error },
+    );
+  }
+  return new ChronicleRetryableError(
+    `Could not obtain a Google access token: ${message}`,
+    {},
+    { cause: error },
+  );
 }

@@ -15,7 +15,7 @@ import {
 import { createHttpClient, describeErrorBody } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';
-import type { AccessTokenProvider } from './auth.js';
+import { type AccessTokenProvider, authHeaders } from './auth.js';
 import { type ChronicleTarget, logTypeUrl } from './resources.js';
 
 export interface LogImporter {
@@ -41,7 +41,7 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
         timeoutMs: options.timeoutMs,
         headers: { 'content-type': 'application/json' },
       });
-      const token = await options.getToken();
+      const credentials = await authHeaders(options.getToken);
       let response: {
         statusCode: number;
         body: string;
@@ -57,7 +57,7 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
           body: (function* () {
             yield payload;
           })(),
-          headers: { authorization: `Bearer ${token}`, 'content-length': String(payload.length) },
+          headers: { ...credentials, 'content-length': String(payload.length) },
         });
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'ERR_NETWORK';

@@ -24,9 +24,9 @@ import { LOG_TYPE_PATTERN, SPECS } from '../core/config_table.js';
 import { ChronicleRetryableError, ValidationError } from '../core/errors.js';
 import { USER_AGENT } from '../core/http.js';
 import { redact } from '../core/redact.js';
+import type { HttpSettings } from './api.js';
 import { chronicleError } from './client.js';
 import { DashboardSchema } from './dashboard_schema.js';
-import type { HttpSettings } from './parser_validation.js';
 import { type ChronicleTarget, instanceUrl } from './resources.js';
 
 /** custom_parser/dashboards/ of this checkout or package (found from this module, not the cwd). */

@@ -13,12 +13,10 @@
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import got, { HTTPError, RequestError } from 'got';
-import { ChronicleRetryableError, ValidationError } from '../core/errors.js';
-import { USER_AGENT } from '../core/http.js';
+import { ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
-import { redact } from '../core/redact.js';
-import { chronicleError } from './client.js';
+import { chronicleRequest, type HttpSettings } from './api.js';
+import type { AuthHeaders } from './auth.js';
 import { type ChronicleTarget, logTypeUrl } from './resources.js';
 
 export const PARSER_FILE = 'ioc_stream.parser';
@@ -249,81 +247,47 @@ export function diffJson(expected: unknown, actual: unknown, path = '$'): string
   return [`${path}: expected ${show(expected)}, got ${show(actual)}`];
 }
 
-export interface HttpSettings {
-  readonly timeoutMs: number;
-  /** Attempts in total (1 = no retry). */
-  readonly maxAttempts: number;
-}
-
 /**
- * POSTs the request with a bearer token. runParser has no side effects, so POST is retried on 408,
- * 429 and 5xx (got honours Retry-After) and on network errors. Errors are typed like logs:import's:
- * ChroniclePermanentError for 4xx (with the google.rpc status), ChronicleRetryableError otherwise.
+ * POSTs the request with the credential headers. runParser has no side effects, so POST is retried
+ * on 408, 429 and 5xx (Retry-After honoured) and on network errors. Errors are typed like
+ * logs:import's: ChroniclePermanentError for 4xx (with the google.rpc status), ChronicleRetryableError
+ * otherwise.
  */
 export async function callRunParser(
   url: string,
   request: RunParserRequest,
-  token: string,
+  headers: AuthHeaders,
   http: HttpSettings,
 ): Promise<unknown> {
-  try {
-    return await got
-      .post(url, {
-        json: request,
-        headers: { authorization: `Bearer ${token}`, 'user-agent': USER_AGENT },
-        responseType: 'json',
-        followRedirect: false,
-        timeout: { request: http.timeoutMs },
-        retry: {
-          limit: Math.max(0, http.maxAttempts - 1),
-          methods: ['POST'],
-          statusCodes: [408, 429, 500, 502, 503, 504],
-          errorCodes: [
-            'ETIMEDOUT',
-            'ECONNRESET',
-            'EADDRINUSE',
-            'ECONNREFUSED',
-            'EPIPE',
-            'ENOTFOUND',
-            'EAI_AGAIN',
-          ],
-          maxRetryAfter: http.timeoutMs * 2,
-        },
-      })
-      .json<unknown>();
-  } catch (error) {
-    if (error instanceof HTTPError) {
-      const body =
-        typeof error.response.body === 'string' ? error.response.body : JSON.stringify(error.response.body);
-      const typed = chronicleError(
-        error.response.statusCode,
-        redact(body ?? ''),
-        error.response.headers['retry-after'],
-      );
-      typed.message = redact(typed.message);
-      throw typed;
-    }
-    const code = error instanceof RequestError ? error.code : 'ERR_NETWORK';
-    const message = redact(error instanceof Error ? error.message : String(error));
-    throw new ChronicleRetryableError(`runParser request failed (${code}): ${message}`, {});
-  }
+  return chronicleRequest(
+    { what: 'runParser', method: 'POST', url, body: request, repeatable: true },
+    headers,
+    http,
+  );
 }
 
 export interface SampleOutcome {
   readonly name: string;
-  readonly status: 'pass' | 'fail' | 'updated' | 'unchanged';
-  /** Diff lines, parser error or missing golden, for failures. */
+  /**
+   * pass / fail: compared; updated: golden rewritten; would-update: differs, and would be rewritten
+   * with --yes; unchanged: already equal (update modes).
+   */
+  readonly status: 'pass' | 'fail' | 'updated' | 'would-update' | 'unchanged';
+  /** Diff lines, parser error or missing golden, for failures and updates. */
   readonly details: readonly string[];
 }
 
+/** `compare`: diff only; `preview`: say which goldens would change; `write`: rewrite them. */
+export type GoldenUpdate = 'compare' | 'preview' | 'write';
+
 /**
- * Compares (or, with `update`, rewrites) the goldens against what the parser produced. A parser error
- * for a log is always a failure and never rewrites that golden.
+ * Compares the goldens against what the parser produced, or (update `write`) rewrites those that
+ * differ. A parser error for a log is always a failure and never rewrites that golden.
  */
 export function compareResults(
   suite: ParserSuite,
   results: readonly RunParserResult[],
-  options: { update: boolean },
+  options: { update: GoldenUpdate },
 ): SampleOutcome[] {
   return suite.samples.map((sample, index): SampleOutcome => {
     const result = results[index];
@@ -334,12 +298,13 @@ export function compareResults(
     const actual = normalizeEvents(result.events);
     const expected = sample.golden ? normalizeEvents(sample.golden.events) : undefined;
     const lines = expected === undefined ? ['no golden file'] : diffJson(expected, actual, 'events');
-    if (options.update) {
-      if (lines.length === 0) return { name: sample.name, status: 'unchanged', details: [] };
-      writeGolden(suite.dir, sample.name, actual);
-      return { name: sample.name, status: 'updated', details: lines };
+    if (options.update === 'compare') {
+      return { name: sample.name, status: lines.length === 0 ? 'pass' : 'fail', details: lines };
     }
-    return { name: sample.name, status: lines.length === 0 ? 'pass' : 'fail', details: lines };
+    if (lines.length === 0) return { name: sample.name, status: 'unchanged', details: [] };
+    if (options.update === 'preview') return { name: sample.name, status: 'would-update', details: lines };
+    writeGolden(suite.dir, sample.name, actual);
+    return { name: sample.name, status: 'updated', details: lines };
   });
 }
 

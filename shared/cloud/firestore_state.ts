@@ -98,6 +98,33 @@ function checkpointFields(checkpoint: Checkpoint, at: number) {
   };
 }
 
+/**
+ * Unfenced one-off read of a stream's checkpoint (operators: `ioc-stream doctor`); never writes.
+ * Throws CheckpointError (retryable unless the database is missing or access is denied).
+ */
+export async function readCheckpoint(
+  settings: FirestoreSettings,
+  name: string,
+): Promise<Checkpoint | undefined> {
+  const { Firestore } = await import('@google-cloud/firestore');
+  const firestore = new Firestore(firestoreOptions(settings));
+  try {
+    return checkpointOf(await firestore.collection(STATE_COLLECTION).doc(name).get(), name);
+  } catch (error) {
+    throw wrap(error, 'checkpoint read');
+  } finally {
+    await firestore.terminate().catch(() => undefined);
+  }
+}
+
+function firestoreOptions(settings: FirestoreSettings) {
+  return {
+    projectId: settings.projectId,
+    databaseId: settings.databaseId,
+    ...(settings.emulatorHost === undefined ? {} : { host: settings.emulatorHost, ssl: false }),
+  };
+}
+
 export function createFirestoreState(
   settings: FirestoreSettings,
   now: () => number = Date.now,
@@ -105,12 +132,7 @@ export function createFirestoreState(
   let client: Promise<Firestore> | undefined;
   const db = (): Promise<Firestore> => {
     client ??= import('@google-cloud/firestore').then(
-      ({ Firestore }) =>
-        new Firestore({
-          projectId: settings.projectId,
-          databaseId: settings.databaseId,
-          ...(settings.emulatorHost === undefined ? {} : { host: settings.emulatorHost, ssl: false }),
-        }),
+      ({ Firestore }) => new Firestore(firestoreOptions(settings)),
     );
     return client;
   };

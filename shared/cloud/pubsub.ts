@@ -66,8 +66,13 @@ export function createPublisher(settings: PubSubSettings): Publisher {
       try {
         return await t.publishMessage({ data, attributes });
       } catch (error) {
-        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        throw new PublishError(`Publishing to topic ${topicId} failed: ${message}`, { cause: error });
+        const where = settings.emulatorHost === undefined ? '' : ` (emulator ${settings.emulatorHost})`;
+        throw new PublishError(
+          `Publishing to topic ${topicId}${where} failed: ${describePubSubError(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
     },
     async close() {
@@ -78,6 +83,28 @@ export function createPublisher(settings: PubSubSettings): Publisher {
       await pubsub.close();
     },
   };
+}
+
+const PUBSUB_ERROR_MAX = 300;
+
+/**
+ * One bounded line for a Pub/Sub client error. google-gax reports an exhausted retry as "Total
+ * timeout of API … exceeded N milliseconds retrying error Error: 14 UNAVAILABLE: … : Previous
+ * errors : [every attempt again]": that becomes "no answer within N s (14 UNAVAILABLE: …)".
+ */
+export function describePubSubError(error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  if (/Could not load the default credentials/i.test(text)) {
+    return 'no Google credentials found: run `gcloud auth application-default login`, or use a service account';
+  }
+  const retried =
+    /^Total timeout of API \S+ exceeded (\d+) milliseconds retrying error (?:Error: )?(.*?)(?: : Previous errors.*)?$/.exec(
+      text,
+    );
+  const line = retried
+    ? `no answer within ${Number(retried[1]) / 1000} s (${(retried[2] ?? '').replace(/\.? *Resolution note:.*$/, '')})`
+    : text;
+  return line.length > PUBSUB_ERROR_MAX ? `${line.slice(0, PUBSUB_ERROR_MAX)}…` : line;
 }
 
 /** Reads a Pub/Sub message's data, given as base64 (push / CloudEvent), a Buffer or absent. */

@@ -5,7 +5,8 @@
  * - `filter`: extra ioc_stream filter terms for this run. A filtered run keeps its own checkpoint
  *   (named after the filter), so an ad-hoc filtered run never moves the main stream's checkpoint
  *   past notifications it did not ask for.
- * - `start`: a backfill. It *resets* the run's checkpoint to that time: the run starts there and
+ * - `start`: a backfill (an ISO 8601 time, or relative like -7d, resolved when parsed; never in the
+ *   future). It *resets* the run's checkpoint to that time: the run starts there and
  *   the checkpoint follows it as chunks are published (continuations resume from there). Whatever
  *   lies between `start` and the old checkpoint is imported again (that is what a backfill is for).
  * - `continuation`: set by the fetcher when it stops for its time budget; never combined with start.
@@ -23,6 +24,7 @@ export interface TriggerOverrides {
 }
 
 const KEYS = new Set(['filter', 'start', 'continuation', 'reason']);
+const FUTURE_TOLERANCE_SECONDS = 60;
 
 /** Validates a trigger message body; throws ValidationError naming the problem. */
 export function parseTriggerData(data: Buffer | string, now: Date = new Date()): TriggerOverrides {
@@ -53,10 +55,16 @@ export function parseTriggerData(data: Buffer | string, now: Date = new Date()):
   if (body.filter !== undefined) out.filter = validateFilter(body.filter);
   if (body.start !== undefined) {
     if (typeof body.start !== 'string')
-      throw new ValidationError('trigger "start" must be an ISO 8601 string');
+      throw new ValidationError('trigger "start" must be a string (an ISO 8601 time or -7d, -12h, ...)');
     const seconds = parseStartSpec(body.start.trim(), now);
     if (seconds === undefined)
-      throw new ValidationError(`trigger "start" is not an ISO 8601 time: "${body.start}"`);
+      throw new ValidationError(
+        `trigger "start" is neither an ISO 8601 time nor a relative one like -7d: "${body.start.slice(0, 80)}"`,
+      );
+    // A backfill resets the checkpoint to its start: one in the future would skip every
+    // notification until then. A minute of clock skew is tolerated.
+    if (seconds > Math.floor(now.getTime() / 1000) + FUTURE_TOLERANCE_SECONDS)
+      throw new ValidationError(`trigger "start" is in the future: "${body.start.slice(0, 80)}"`);
     out.start = seconds;
   }
   if (body.continuation !== undefined) {

@@ -31,6 +31,8 @@ export {
 } from './config_table.js';
 
 const KNOWN = new Set<string>(Object.keys(SPECS));
+/** The env/ examples' placeholders (CHANGE_ME, CHANGE-ME, "CHANGE ME ..."): refused, never sent anywhere. */
+const PLACEHOLDER = /^CHANGE[ _-]ME\b/i;
 
 /** The typed value of a variable: its reader's type, `| undefined` unless it has a default. */
 type ValueOf<S> = S extends DefaultedSpec<infer T> ? T : S extends Spec<infer T> ? T | undefined : never;
@@ -148,11 +150,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const configFile = options.configFile ?? nonEmpty(env.CONFIG_FILE);
   const fromFile = configFile ? readYaml(configFile, problems) : {};
   const raw = (name: VariableName): string | undefined => nonEmpty(env[name]) ?? nonEmpty(fromFile[name]);
+  /** Variables given a bad value: the rules that join variables skip them (one problem each). */
+  const bad = new Set<VariableName>();
   const read = (name: VariableName, spec: Spec<unknown>): unknown => {
     const value = raw(name);
     if (value === undefined) return spec.default;
+    if (PLACEHOLDER.test(value)) {
+      bad.add(name);
+      problems.push(`${name}: still the example placeholder; set a real value or remove it`);
+      return spec.default;
+    }
     const result = spec.reader.read(value);
     if ('value' in result) return result.value;
+    bad.add(name);
     for (const problem of result.problems) problems.push(`${name}: ${problem}`);
     return spec.default;
   };
@@ -160,7 +170,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
 
   const gcpProjectId = v('GCP_PROJECT_ID');
   const secretName = v('VT_API_KEY_SECRET_NAME');
-  if (secretName !== undefined && !secretName.startsWith('projects/') && gcpProjectId === undefined) {
+  if (
+    secretName !== undefined &&
+    !secretName.startsWith('projects/') &&
+    gcpProjectId === undefined &&
+    !bad.has('GCP_PROJECT_ID')
+  ) {
     problems.push(
       'GCP_PROJECT_ID: required to read VT_API_KEY_SECRET_NAME (or give the full projects/P/secrets/S name)',
     );
@@ -168,7 +183,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const dateFilter = v('VT_DATE_FILTER');
   const customerId = v('CHRONICLE_CUSTOMER_ID');
   const chronicleProject = v('CHRONICLE_PROJECT_ID') ?? gcpProjectId;
-  if (customerId !== undefined && chronicleProject === undefined) {
+  if (
+    customerId !== undefined &&
+    chronicleProject === undefined &&
+    !bad.has('CHRONICLE_PROJECT_ID') &&
+    !bad.has('GCP_PROJECT_ID')
+  ) {
     problems.push('CHRONICLE_PROJECT_ID: required with CHRONICLE_CUSTOMER_ID (or set GCP_PROJECT_ID)');
   }
   const region = v('CHRONICLE_REGION');

@@ -225,10 +225,10 @@ export const SPECS = {
   }),
   VT_DATE_FILTER: defaulted({
     description:
-      'Where the very first run starts (no checkpoint yet): relative (`-1h`, `-30m`, `-7d`, `-2w`) or an ISO 8601 time.',
+      'Where the very first run starts (no checkpoint yet): relative (`-1h`, `-30m`, `-7d`, `-2w`) or an ISO 8601 time. The default reaches back as far as GTI keeps notifications (7 days).',
     functions: ['fetcher'],
     reader: startSpec(),
-    default: '-1h',
+    default: '-7d',
   }),
   CHRONICLE_PROJECT_ID: optional({
     description: 'Google Cloud project bound to the SecOps instance.',
@@ -263,7 +263,7 @@ export const SPECS = {
     reader: pattern(UUID, 'a UUID'),
   }),
   CHRONICLE_API_BASE_URL: optional({
-    description: 'logs:import base URL.',
+    description: 'SecOps API base URL (logs:import, runParser, log types, parsers, dashboards).',
     functions: ['sender'],
     reader: url(),
     shownDefault: 'https://{region}-chronicle.googleapis.com',

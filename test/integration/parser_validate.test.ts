@@ -1,6 +1,7 @@
 /**
- * `ioc-stream parser validate` against loopback fakes of the SecOps runParser endpoint and of the
- * metadata server (the real google-auth-library and got code paths, no mocks).
+ * `ioc-stream parser validate` against the Chronicle simulator's runParser endpoint
+ * (sim/chronicle_parsers.ts) and the metadata server fake (the real google-auth-library and got
+ * code paths, no mocks).
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CliContext } from '../../cli/context.js';
 import { parserCommand } from '../../cli/parser_command.js';
+import { type ChronicleApi, startChronicleApi } from '../helpers/chronicle_api.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
-import { type ParserApiFake, startParserApiFake } from '../helpers/parser_api_fake.js';
 
 const DIR = fileURLToPath(new URL('../../../custom_parser/', import.meta.url));
 const TOKEN = 'fake-token-that-must-never-be-printed';
@@ -64,9 +65,17 @@ function log(dir: string, name: string): Buffer {
   return readFileSync(join(dir, 'logs', `${name}.log`));
 }
 
-/** Makes the fake answer each sample with its golden events (as a perfect parser would). */
-function answerWithGoldens(fake: ParserApiFake, dir: string): void {
-  for (const name of sampleNames(dir)) fake.setEvents(log(dir, name), golden(dir, name).events);
+/** Makes the simulator answer each sample with its golden events (as a perfect parser would). */
+function answerWithGoldens(fake: ChronicleApi, dir: string): void {
+  for (const name of sampleNames(dir)) fake.parsers.setEvents(log(dir, name), golden(dir, name).events);
+}
+
+/** The runParser requests the simulator received, with their JSON bodies. */
+function runParserRequests(fake: ChronicleApi) {
+  return fake.requestsTo(':runParser').map((r) => ({
+    ...r,
+    body: r.body as { parser?: { cbn?: string }; log?: string[]; statedumpAllowed?: boolean },
+  }));
 }
 
 function snakeKeys(value: unknown): unknown {
@@ -82,13 +91,13 @@ function snakeKeys(value: unknown): unknown {
 
 describe('ioc-stream parser validate', () => {
   let metadata: MetadataFake;
-  let fake: ParserApiFake;
+  let fake: ChronicleApi;
   let env: NodeJS.ProcessEnv;
   let scratch: string;
 
   before(async () => {
     metadata = await startMetadataFake({ token: TOKEN, projectId: 'test-project' });
-    fake = await startParserApiFake();
+    fake = await startChronicleApi({ logTypes: ['GTI_IOC_STREAM'] });
     scratch = mkdtempSync(join(tmpdir(), 'parser-validate-'));
     // google-auth-library reads process.env itself: point it at the metadata fake, and away from any
     // Application Default Credentials file on this machine.
@@ -116,7 +125,7 @@ describe('ioc-stream parser validate', () => {
 
   test('passes when the endpoint returns the golden events, and sends the real wire format', async () => {
     answerWithGoldens(fake, DIR);
-    const before = fake.requests.length;
+    const before = runParserRequests(fake).length;
     const c = capture(env);
     const code = await parserCommand(['validate', '--dir', DIR], c.ctx);
     assert.equal(code, 0, c.out() + c.err());
@@ -124,8 +133,9 @@ describe('ioc-stream parser validate', () => {
     for (const name of names) assert.match(c.out(), new RegExp(`PASS\\s+${name}\\n`));
     assert.match(c.out(), new RegExp(`${names.length} sample\\(s\\) match the goldens, 0 differ`));
 
-    assert.equal(fake.requests.length, before + 1, 'one runParser call for all samples');
-    const request = fake.requests[fake.requests.length - 1];
+    const requests = runParserRequests(fake);
+    assert.equal(requests.length, before + 1, 'one runParser call for all samples');
+    const request = requests[requests.length - 1];
     assert.ok(request);
     assert.equal(
       request.path,
@@ -156,7 +166,7 @@ describe('ioc-stream parser validate', () => {
       return { event };
     });
     answerWithGoldens(fake, DIR);
-    fake.setEvents(log(DIR, name), events);
+    fake.parsers.setEvents(log(DIR, name), events);
     const c = capture(env);
     assert.equal(await parserCommand(['validate', '--dir', DIR], c.ctx), 0, c.out());
   });
@@ -170,7 +180,7 @@ describe('ioc-stream parser validate', () => {
     };
     (event.securityResult[0] as Record<string, unknown>).ruleName = 'some_other_rule';
     delete event.target.file.md5;
-    fake.setEvents(log(DIR, 'file_hunting'), changed.events);
+    fake.parsers.setEvents(log(DIR, 'file_hunting'), changed.events);
     const c = capture(env);
     const code = await parserCommand(['validate', '--dir', DIR], c.ctx);
     assert.equal(code, 1);
@@ -189,26 +199,48 @@ describe('ioc-stream parser validate', () => {
 
   test('a log without events or with a parser error fails', async () => {
     answerWithGoldens(fake, DIR);
-    fake.setEvents(log(DIR, 'edge_unicode'), []);
-    fake.forget(log(DIR, 'collection_hunting'));
+    fake.parsers.setEvents(log(DIR, 'edge_unicode'), []);
+    fake.parsers.forget(log(DIR, 'collection_hunting'));
     const c = capture(env);
     assert.equal(await parserCommand(['validate', '--dir', DIR], c.ctx), 1);
     assert.match(c.out(), /FAIL\s+edge_unicode\n\s+events\[0\]: expected \{/);
-    assert.match(c.out(), /FAIL\s+collection_hunting\n\s+parser error: fake: unknown log/);
+    assert.match(c.out(), /FAIL\s+collection_hunting\n\s+parser error: simulator: no events recorded/);
   });
 
-  test('--update rewrites the goldens that differ, in a copy given with --dir', async () => {
+  test('--update shows what would change and writes nothing; --update --yes rewrites, in a copy given with --dir', async () => {
     const copy = join(scratch, 'custom_parser');
     cpSync(DIR, copy, { recursive: true });
     answerWithGoldens(fake, copy);
     const changed = golden(copy, 'ip_address_hunting');
     const meta = changed.events[0]?.event.metadata as Record<string, unknown>;
     meta.description = 'rewritten by --update';
-    fake.setEvents(log(copy, 'ip_address_hunting'), changed.events);
+    fake.parsers.setEvents(log(copy, 'ip_address_hunting'), changed.events);
     const untouched = readFileSync(join(copy, 'events', 'url_hunting.json'), 'utf8');
+    const before = readFileSync(join(copy, 'events', 'ip_address_hunting.json'), 'utf8');
+
+    const preview = capture(env);
+    assert.equal(await parserCommand(['validate', '--update', '--dir', copy], preview.ctx), 1);
+    assert.match(
+      preview.out(),
+      /WOULD-UPDATE\s+ip_address_hunting\n\s+events\[0\]\.event\.metadata\.description: expected ".*", got "rewritten by --update"/,
+    );
+    assert.match(preview.out(), /UNCHANGED\s+url_hunting\n/);
+    assert.match(
+      preview.out(),
+      /1 golden\(s\) would be rewritten, 0 with errors; nothing was written \(run again with --update --yes/,
+    );
+    assert.equal(
+      readFileSync(join(copy, 'events', 'ip_address_hunting.json'), 'utf8'),
+      before,
+      'nothing written without --yes',
+    );
 
     const c = capture(env);
-    assert.equal(await parserCommand(['validate', '--update', '--dir', copy], c.ctx), 0, c.out() + c.err());
+    assert.equal(
+      await parserCommand(['validate', '--update', '--yes', '--dir', copy], c.ctx),
+      0,
+      c.out() + c.err(),
+    );
     assert.match(c.out(), /UPDATED\s+ip_address_hunting\n/);
     assert.match(c.out(), /UNCHANGED\s+url_hunting\n/);
     assert.match(c.out(), /1 golden\(s\) rewritten/);
@@ -229,32 +261,40 @@ describe('ioc-stream parser validate', () => {
   });
 
   test('a google.rpc 4xx error fails with its status, without retrying', async () => {
-    fake.failWith({ status: 403, rpcStatus: 'PERMISSION_DENIED', message: `Permission denied for ${TOKEN}` });
-    const before = fake.requests.length;
+    fake.parsers.failWith({
+      status: 403,
+      rpcStatus: 'PERMISSION_DENIED',
+      message: `Permission denied for ${TOKEN}`,
+    });
+    const before = runParserRequests(fake).length;
     try {
       const c = capture({ ...env, RETRY_MAX_ATTEMPTS: '3' });
       assert.equal(await parserCommand(['validate', '--dir', DIR], c.ctx), 1);
       assert.match(c.err(), /runParser failed: .*403 PERMISSION_DENIED/);
       assert.ok(!c.err().includes(TOKEN), 'a token echoed by the server is redacted');
-      assert.equal(fake.requests.length, before + 1, '4xx is not retried');
+      assert.equal(runParserRequests(fake).length, before + 1, '4xx is not retried');
     } finally {
-      fake.failWith(undefined);
+      fake.parsers.failWith(undefined);
     }
   });
 
   test('without a SecOps instance it says the parser was not executed and exits 2', async () => {
-    const before = fake.requests.length;
+    const before = fake.parsers.requests.length;
     const c = capture({ CHRONICLE_API_BASE_URL: fake.baseUrl });
     assert.equal(await parserCommand(['validate', '--dir', DIR], c.ctx), 2);
     assert.match(c.err(), /parser was NOT executed/);
     assert.match(c.err(), /CHRONICLE_CUSTOMER_ID/);
-    assert.equal(fake.requests.length, before);
+    assert.equal(fake.parsers.requests.length, before);
   });
 
   test('usage and unknown subcommands', async () => {
     const help = capture(env);
     assert.equal(await parserCommand(['--help'], help.ctx), 0);
-    assert.match(help.out(), /ioc-stream parser validate \[--update\]/);
+    assert.match(help.out(), /ioc-stream parser validate \[--update \[--yes\]\]/);
+    assert.match(help.out(), /ioc-stream parser install \[--no-validate\] \[--dry-run\]/);
+    const yesAlone = capture(env);
+    assert.equal(await parserCommand(['validate', '--yes', '--dir', DIR], yesAlone.ctx), 2);
+    assert.match(yesAlone.err(), /--yes applies to --update only/);
     const bad = capture(env);
     assert.equal(await parserCommand(['frobnicate'], bad.ctx), 2);
     const missingGolden = join(scratch, 'orphan');

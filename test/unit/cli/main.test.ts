@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { main } from '../../../cli/main.js';
+import { errorLine, main, quietMetadataLookupWarnings } from '../../../cli/main.js';
+import { registerSecret } from '../../../shared/core/redact.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 function context(env: Record<string, string>) {
   let stdout = '';
@@ -20,7 +29,7 @@ describe('ioc-stream CLI', () => {
   it('lists the commands and rejects unknown ones', async () => {
     const help = context({});
     assert.equal(await main(['--help'], help.ctx), 0);
-    for (const name of ['sync', 'dev', 'trigger', 'dlq', 'parser'])
+    for (const name of ['sync', 'dev', 'trigger', 'dlq', 'parser', 'doctor', 'rules', 'version'])
       assert.match(help.out().stdout, new RegExp(`\\b${name}\\b`));
     const unknown = context({});
     assert.equal(await main(['frobnicate'], unknown.ctx), 2);
@@ -47,5 +56,35 @@ describe('ioc-stream CLI', () => {
     const run = context({});
     assert.equal(await main(['sync', '--bogus'], run.ctx), 2);
     assert.match(run.out().stderr, /bogus/);
+  });
+
+  it('prints its version with --version, -v and version', async () => {
+    for (const argv of [['--version'], ['-v'], ['version']]) {
+      const run = context({});
+      assert.equal(await main(argv, run.ctx), 0);
+      assert.equal(run.out().stdout, `ioc-stream ${VERSION}\n`);
+    }
+  });
+
+  it('prints an unexpected error as one bounded line without secrets', () => {
+    registerSecret('secret-in-an-error-message');
+    const line = errorLine(new Error(`boom secret-in-an-error-message ${'x'.repeat(5000)}\nsecond line`));
+    assert.ok(line.length < 420, `${line.length}`);
+    assert.match(line, /^Error: boom \[REDACTED\] x+… \(cut\)$/);
+  });
+
+  it('drops MetadataLookupWarning and prints every other warning as before', () => {
+    const target = new EventEmitter() as unknown as NodeJS.Process;
+    const printed: string[] = [];
+    target.on('warning', (w: Error) => printed.push(`${w.name}: ${w.message}`));
+    quietMetadataLookupWarnings(target);
+    const warn = (name: string, message: string) => {
+      const w = new Error(message);
+      w.name = name;
+      target.emit('warning', w);
+    };
+    warn('MetadataLookupWarning', 'received unexpected error = x code = 403');
+    warn('DeprecationWarning', 'something old');
+    assert.deepEqual(printed, ['DeprecationWarning: something old']);
   });
 });

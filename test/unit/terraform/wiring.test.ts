@@ -404,6 +404,18 @@ describe('terraform wiring', () => {
     assert.match(String(schedule?.body.type), /cron\s*=\s*optional\(string, "5 \* \* \* \*"\)/);
   });
 
+  it('the schedule is created paused by default, and an output gives the one command that resumes it', () => {
+    const schedule = all.find((b) => b.kind === 'variable' && b.name === 'schedule');
+    assert.match(String(schedule?.body.type), /paused\s*=\s*optional\(bool, true\)/);
+    const job = resource(files, 'google_cloud_scheduler_job', 'fetch');
+    assert.equal(job.paused, ref('var.schedule.paused'));
+    const output = all.find((b) => b.kind === 'output' && b.name === 'resume_command');
+    assert.equal(
+      output?.body.value,
+      `gcloud scheduler jobs resume ${ref('google_cloud_scheduler_job.fetch.name')} --location=${ref('var.region')} --project=${ref('var.project_id')}`,
+    );
+  });
+
   it('enables the required APIs without disabling them on destroy', () => {
     const apis = locals(files).get('apis');
     const text = String(apis);

@@ -33,7 +33,7 @@ describe('config', () => {
     assert.equal(config.gti.limit, 40);
     assert.equal(config.gti.order, 'date+');
     assert.equal(config.gti.baseUrl, 'https://www.virustotal.com/api/v3');
-    assert.equal(config.gti.initialStartSeconds, Math.floor(now.getTime() / 1000) - 3600);
+    assert.equal(config.gti.initialStartSeconds, Math.floor(now.getTime() / 1000) - 7 * 86400);
     assert.equal(config.chronicle.baseUrl, 'https://us-chronicle.googleapis.com');
     assert.equal(config.chronicle.apiVersion, 'v1alpha');
     assert.equal(config.entries.chunkMaxBytes, 3_900_000);
@@ -194,5 +194,18 @@ describe('config', () => {
     const found = problems({ VT_API_KEY: key });
     assert.ok(found.some((p) => p.startsWith('VT_API_KEY:')));
     assert.ok(found.every((p) => !p.includes('0123456789abcdef')));
+  });
+
+  it("refuses the env examples' placeholders, naming the variable and never using them", () => {
+    const found = problems({
+      GCP_PROJECT_ID: 'CHANGE_ME',
+      CHRONICLE_CUSTOMER_ID: 'CHANGE-ME',
+      NAMESPACE: 'change me',
+    });
+    for (const name of ['GCP_PROJECT_ID', 'CHRONICLE_CUSTOMER_ID', 'NAMESPACE'])
+      assert.ok(
+        found.some((p) => p === `${name}: still the example placeholder; set a real value or remove it`),
+        found.join(' | '),
+      );
   });
 });

@@ -1,0 +1,128 @@
+/**
+ * Credentials on every Chronicle call: user credentials that name a quota project send it as
+ * `x-goog-user-project` (google-auth-library's own request headers), service-account credentials
+ * from the metadata server send none. Real google-auth-library: user credentials of type
+ * external_account_authorized_user (gcloud's workforce login) with their token endpoint on a
+ * loopback server, and the metadata server fake.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { authHeaders, createAccessTokenProvider } from '../../shared/chronicle/auth.js';
+import { createChronicleClient } from '../../shared/chronicle/client.js';
+import { redact } from '../../shared/core/redact.js';
+import { startLoopbackServer } from '../helpers/loopback.js';
+import { startMetadataFake } from '../helpers/metadata_fake.js';
+
+const USER_TOKEN = 'user-access-token-from-the-loopback-endpoint';
+const KEYS = [
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'GOOGLE_CLOUD_QUOTA_PROJECT',
+  'METADATA_SERVER_DETECTION',
+  'GCE_METADATA_HOST',
+  'CLOUDSDK_CONFIG',
+] as const;
+
+describe('Chronicle credentials headers', () => {
+  const saved: Record<string, string | undefined> = {};
+  let scratch: string;
+
+  before(() => {
+    for (const key of KEYS) saved[key] = process.env[key];
+    scratch = mkdtempSync(join(tmpdir(), 'chronicle-auth-'));
+  });
+  afterEach(() => {
+    for (const key of KEYS) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('a bare token function sends the token alone', async () => {
+    assert.deepEqual(await authHeaders(async () => 'tok'), { authorization: 'Bearer tok' });
+  });
+
+  it('user credentials with a quota project send it on logs:import, and the token is redacted', async () => {
+    const tokenEndpoint = await startLoopbackServer(async (req, res) => {
+      for await (const _ of req) {
+        // the refresh-token grant; its content does not matter here
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: USER_TOKEN, expires_in: 3600, token_type: 'Bearer' }));
+    });
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const chronicle = await startLoopbackServer(async (req, res) => {
+      seen.push(req.headers);
+      for await (const _ of req) {
+        // the import body
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    try {
+      const file = join(scratch, 'adc.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          type: 'external_account_authorized_user',
+          audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/provider',
+          client_id: 'client-id',
+          client_secret: 'client-secret',
+          refresh_token: 'refresh-token',
+          token_url: `${tokenEndpoint.origin}/token`,
+          quota_project_id: 'my-quota-project',
+        }),
+      );
+      process.env.GOOGLE_APPLICATION_CREDENTIALS = file;
+      process.env.METADATA_SERVER_DETECTION = 'none';
+      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+
+      const provider = createAccessTokenProvider();
+      assert.deepEqual(await authHeaders(provider), {
+        authorization: `Bearer ${USER_TOKEN}`,
+        'x-goog-user-project': 'my-quota-project',
+      });
+      assert.equal(await provider(), USER_TOKEN);
+      assert.equal(redact(`echo ${USER_TOKEN}`), 'echo [REDACTED]', 'the token is registered as a secret');
+
+      const client = createChronicleClient({
+        target: {
+          baseUrl: chronicle.origin,
+          apiVersion: 'v1alpha',
+          projectId: 'secops-project',
+          region: 'eu',
+          customerId: '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9',
+          logType: 'GTI_IOC_STREAM',
+        },
+        getToken: provider,
+        timeoutMs: 5000,
+      });
+      await client.importLogs('{"inlineSource":{"logs":[]}}');
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]?.authorization, `Bearer ${USER_TOKEN}`);
+      assert.equal(seen[0]?.['x-goog-user-project'], 'my-quota-project');
+    } finally {
+      await tokenEndpoint.close();
+      await chronicle.close();
+    }
+  });
+
+  it('service-account credentials from the metadata server send no quota project', async () => {
+    const metadata = await startMetadataFake({ token: 'metadata-token-for-the-auth-test' });
+    try {
+      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+      process.env.METADATA_SERVER_DETECTION = 'assume-present';
+      process.env.GCE_METADATA_HOST = metadata.host;
+      process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
+      assert.deepEqual(await authHeaders(createAccessTokenProvider()), {
+        authorization: 'Bearer metadata-token-for-the-auth-test',
+      });
+    } finally {
+      await metadata.close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The `ioc-stream` process on a laptop without Google credentials: one clear line per failure, no
+ * MetadataLookupWarning from google-auth-library's metadata server probe, no stack trace from a
+ * rejection a library leaves behind. The "metadata server" answers 403 to everything, which makes
+ * gcp-metadata warn (an unexpected answer rather than a network error).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type LoopbackServer, startLoopbackServer } from '../helpers/loopback.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const PARSER_DIR = fileURLToPath(new URL('../../../custom_parser/', import.meta.url));
+
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('ioc-stream process without credentials', () => {
+  let metadata: LoopbackServer;
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    metadata = await startLoopbackServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'text/plain' });
+      res.end('Forbidden');
+    });
+    home = mkdtempSync(join(tmpdir(), 'cli-process-'));
+    // Only what the process needs: no METADATA_SERVER_DETECTION, NODE_NO_WARNINGS or credentials.
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      CLOUDSDK_CONFIG: join(home, 'gcloud'),
+      GCE_METADATA_HOST: metadata.origin.replace('http://', ''),
+      CHRONICLE_CUSTOMER_ID: '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9',
+      CHRONICLE_PROJECT_ID: 'secops-project',
+      CHRONICLE_API_BASE_URL: 'http://127.0.0.1:9',
+      RETRY_MAX_ATTEMPTS: '1',
+    };
+  });
+
+  after(async () => {
+    await metadata.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('parser validate says how to get credentials, without a MetadataLookupWarning', async () => {
+    const r = await runCli(['parser', 'validate', '--dir', PARSER_DIR], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /No Google credentials found: run `gcloud auth application-default login`/);
+    assert.doesNotMatch(r.stderr, /MetadataLookupWarning/);
+    assert.ok(metadata.requests.length > 0, 'the library did probe the metadata server');
+  });
+
+  it('trigger fails in one line, with no stack trace from the Pub/Sub library', async () => {
+    const r = await runCli(['trigger', '--project', 'my-project', '--topic', 'ioc-stream-trigger'], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      'ioc-stream trigger: failed: PublishError: Publishing to topic ioc-stream-trigger failed: no Google credentials found: run `gcloud auth application-default login`, or use a service account\n',
+    );
+  });
+});
