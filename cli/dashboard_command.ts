@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
+import { authHeaders, createAccessTokenProvider } from '../shared/chronicle/auth.js';
 import {
   buildImportRequest,
   COMMITTED_LOG_TYPE,
@@ -136,8 +136,8 @@ export const dashboardCommand: CliCommand = async (argv, ctx) => {
   );
   let statuses: ReturnType<typeof parseImportResponse>;
   try {
-    const token = await createAccessTokenProvider()();
-    const answer = await callImportDashboards(url, body, token, {
+    const headers = await authHeaders(createAccessTokenProvider());
+    const answer = await callImportDashboards(url, body, headers, {
       timeoutMs: config.http.timeoutMs,
       maxAttempts: config.http.maxAttempts,
     });

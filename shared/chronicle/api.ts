@@ -38,11 +38,17 @@ export interface ChronicleRequest {
   readonly method: 'GET' | 'POST';
   readonly url: string;
   readonly body?: unknown;
-  /** Whether sending the request twice is harmless (then 408/429/5xx and network errors are retried). */
-  readonly repeatable: boolean;
+  /**
+   * Whether sending the request twice is harmless: `true` retries 408/429/5xx and network errors;
+   * `'unprocessed'` only answers that say the request was not processed (429, 503), for calls that
+   * create something; `false` never retries.
+   */
+  readonly repeatable: boolean | 'unprocessed';
 }
 
 const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
+/** Answers that say the request was not processed, so even a create may be sent again. */
+const UNPROCESSED_STATUS = [429, 503];
 const RETRY_ERRORS = [
   'ETIMEDOUT',
   'ECONNRESET',
@@ -71,8 +77,8 @@ export async function chronicleRequest(
         ? {
             limit: Math.max(0, http.maxAttempts - 1),
             methods: [request.method],
-            statusCodes: RETRY_STATUS,
-            errorCodes: RETRY_ERRORS,
+            statusCodes: request.repeatable === 'unprocessed' ? UNPROCESSED_STATUS : RETRY_STATUS,
+            errorCodes: request.repeatable === 'unprocessed' ? [] : RETRY_ERRORS,
             maxRetryAfter: http.timeoutMs * 2,
           }
         : { limit: 0 },

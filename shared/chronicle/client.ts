@@ -71,12 +71,6 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
   };
 }
 
-/** What a 403 or 404 answer points the user at; the defaults are logs:import's. */
-export interface ChronicleErrorHints {
-  readonly forbidden?: string;
-  readonly notFound?: string;
-}
-
 /**
  * Google APIs answer a body over their size limit with 400 INVALID_ARGUMENT "Request payload size
  * exceeds the limit: N bytes." rather than 413 (e.g. googleapis/google-cloud-go#9479, Cloud
@@ -97,12 +91,7 @@ export function isTooLargeAnswer(status: number, rpcStatus: string | undefined, 
 }
 
 /** Maps an HTTP answer from Chronicle to the typed error the caller acts on. */
-export function chronicleError(
-  status: number,
-  body: string,
-  retryAfter?: string | string[],
-  hints: ChronicleErrorHints = {},
-): ChronicleError {
+export function chronicleError(status: number, body: string, retryAfter?: string | string[]): ChronicleError {
   const { message, error } = describeErrorBody(body);
   const rpcStatus = typeof error?.status === 'string' ? error.status : undefined;
   const text = `Chronicle answered ${status}${rpcStatus ? ` ${rpcStatus}` : ''}: ${message}`;
@@ -113,9 +102,9 @@ export function chronicleError(
   }
   const hint =
     status === 403
-      ? ` (${hints.forbidden ?? 'the caller needs chronicle.logs.import on the SecOps project'})`
+      ? ' (the caller needs chronicle.logs.import on the SecOps project)'
       : status === 404
-        ? ` (${hints.notFound ?? 'check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE'})`
+        ? ' (check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE)'
         : '';
   return new ChroniclePermanentError(text + hint, fields);
 }

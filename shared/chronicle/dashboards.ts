@@ -19,13 +19,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import got, { HTTPError, RequestError } from 'got';
 import { LOG_TYPE_PATTERN, SPECS } from '../core/config_table.js';
-import { ChronicleRetryableError, ValidationError } from '../core/errors.js';
-import { USER_AGENT } from '../core/http.js';
+import { ChronicleError, ValidationError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import type { HttpSettings } from './api.js';
-import { chronicleError } from './client.js';
+import { chronicleRequest, type HttpSettings } from './api.js';
+import type { AuthHeaders } from './auth.js';
 import { DashboardSchema } from './dashboard_schema.js';
 import { type ChronicleTarget, instanceUrl } from './resources.js';
 
@@ -457,59 +455,34 @@ export function importDashboardsUrl(target: ChronicleTarget): string {
 /** After a timeout or a 5xx nobody knows whether the import happened. */
 const MAYBE_IMPORTED = 'it may have been imported anyway: look in SecOps → Dashboards before importing again';
 
-export const DASHBOARD_ERROR_HINTS = {
-  forbidden: `the caller needs ${IMPORT_PERMISSION} (name unconfirmed) and chronicle.nativeDashboards.create on the SecOps instance`,
-  notFound: 'check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_PROJECT_ID and CHRONICLE_API_VERSION',
-} as const;
-
 /**
- * POSTs the import with a bearer token. An import creates dashboards, so it is repeated only when
- * the answer says it was not processed (429, 503; got honours Retry-After), never after a timeout
- * or a 500 that may have imported it already. Errors are typed like logs:import's.
+ * POSTs the import. An import creates dashboards, so it is repeated only when the answer says it
+ * was not processed (429, 503; Retry-After honoured), never after a timeout or a 500 that may have
+ * imported it already. Errors are typed like the other Chronicle calls'.
  */
 export async function callImportDashboards(
   url: string,
   body: unknown,
-  token: string,
+  headers: AuthHeaders,
   http: HttpSettings,
 ): Promise<unknown> {
   try {
-    return await got
-      .post(url, {
-        json: body,
-        headers: { authorization: `Bearer ${token}`, 'user-agent': USER_AGENT },
-        responseType: 'json',
-        followRedirect: false,
-        timeout: { request: http.timeoutMs },
-        retry: {
-          limit: Math.max(0, http.maxAttempts - 1),
-          methods: ['POST'],
-          statusCodes: [429, 503],
-          errorCodes: [],
-          maxRetryAfter: http.timeoutMs * 2,
-        },
-      })
-      .json<unknown>();
-  } catch (error) {
-    if (error instanceof HTTPError) {
-      const raw = error.response.body;
-      const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
-      const typed = chronicleError(
-        error.response.statusCode,
-        redact(text ?? ''),
-        error.response.headers['retry-after'],
-        DASHBOARD_ERROR_HINTS,
-      );
-      typed.message = redact(typed.message);
-      if (error.response.statusCode >= 500) typed.message += `; ${MAYBE_IMPORTED}`;
-      throw typed;
-    }
-    const code = error instanceof RequestError ? error.code : 'ERR_NETWORK';
-    const message = redact(error instanceof Error ? error.message : String(error));
-    throw new ChronicleRetryableError(
-      `nativeDashboards:import request failed (${code}): ${message}; ${MAYBE_IMPORTED}`,
-      {},
+    return await chronicleRequest(
+      {
+        what: 'nativeDashboards.import',
+        permission: `${IMPORT_PERMISSION} (name unconfirmed) and chronicle.nativeDashboards.create`,
+        method: 'POST',
+        url,
+        body,
+        repeatable: 'unprocessed',
+      },
+      headers,
+      http,
     );
+  } catch (error) {
+    if (error instanceof ChronicleError && (error.status === undefined || error.status >= 500))
+      error.message += `; ${MAYBE_IMPORTED}`;
+    throw error;
   }
 }
 

@@ -212,7 +212,7 @@ describe('ioc-stream dashboard', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /failed: ChroniclePermanentError: Chronicle answered 403 PERMISSION_DENIED: Permission/,
+      /failed: ChroniclePermanentError: nativeDashboards\.import failed: Chronicle answered 403 PERMISSION_DENIED: Permission/,
     );
     assert.match(r.err, /the caller needs chronicle\.nativeDashboards\.import/);
   });

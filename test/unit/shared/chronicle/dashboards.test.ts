@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chronicleError } from '../../../../shared/chronicle/client.js';
 import { DashboardSchema } from '../../../../shared/chronicle/dashboard_schema.js';
 import {
   buildImportRequest,
   customizeDashboards,
-  DASHBOARD_ERROR_HINTS,
   DASHBOARD_FILE,
   type DashboardFile,
   importDashboardsUrl,
@@ -293,18 +291,5 @@ describe('dashboard import request and answer', () => {
     assert.deepEqual(parseImportResponse({}, sent), []);
     assert.throws(() => parseImportResponse({ results: [{}] }, sent), /1 statuses for 2 dashboards/);
     assert.throws(() => parseImportResponse({ results: 'x' }, sent), /not a list/);
-  });
-
-  it('names the dashboard permission on 403 and keeps logs:import hints by default', () => {
-    const body = JSON.stringify({ error: { code: 403, message: 'denied', status: 'PERMISSION_DENIED' } });
-    assert.match(
-      chronicleError(403, body, undefined, DASHBOARD_ERROR_HINTS).message,
-      /chronicle\.nativeDashboards\.import/,
-    );
-    assert.match(
-      chronicleError(404, '{}', undefined, DASHBOARD_ERROR_HINTS).message,
-      /CHRONICLE_API_VERSION/,
-    );
-    assert.match(chronicleError(403, body).message, /chronicle\.logs\.import/);
   });
 });
