@@ -1,12 +1,14 @@
 /**
  * In-process delivery of one request body to Chronicle, with the error handling every in-process
  * caller shares (standalone sync, `dlq replay --direct`): retryable errors are retried with backoff
- * honouring Retry-After; 413 splits the body in two and sends both halves; permanent errors throw.
+ * honouring Retry-After; 413 splits the body in two and sends both halves (a single entry refused
+ * as too large throws an error naming its notification and size); permanent errors throw.
  */
 
 import { ChronicleError, ChroniclePermanentError, ChronicleTooLargeError } from '../core/errors.js';
 import { type RetryPolicy, withRetry } from '../core/retry.js';
 import { type LogImporter, splitRequestBody } from './client.js';
+import { singleEntryOf, singleEntryTooLarge } from './too_large.js';
 
 export interface DeliveryHooks {
   onRetry?: (info: { attempt: number; delayMs: number; status: number | undefined }) => void;
@@ -48,12 +50,9 @@ export async function deliverBody(
     const text = typeof body === 'string' ? body : body.toString('utf8');
     const halves = splitRequestBody(text);
     if (halves === undefined) {
-      throw new ChroniclePermanentError(
-        `${error.message} (a single entry is too large; lower CHUNK_MAX_BYTES)`,
-        {
-          status: 413,
-        },
-      );
+      const single = singleEntryOf(text);
+      if (single !== undefined) throw singleEntryTooLarge(error, single);
+      throw new ChroniclePermanentError(`${error.message} (the request cannot be split)`, { status: 413 });
     }
     hooks.onSplit?.({
       entries: (JSON.parse(text) as { inlineSource: { logs: unknown[] } }).inlineSource.logs.length,
