@@ -14,15 +14,14 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
-import { CHUNK_ATTRIBUTES } from '../shared/cloud/chunk_message.js';
+import { CHUNK_ATTRIBUTES, chunkAttributes } from '../shared/cloud/chunk_message.js';
 import type { FirestoreState, HeldLease } from '../shared/cloud/firestore_state.js';
-import type { MessageAttributes, Publisher } from '../shared/cloud/pubsub.js';
+import type { Publisher } from '../shared/cloud/pubsub.js';
 import { parseTriggerData, type TriggerOverrides, triggerData } from '../shared/cloud/trigger_message.js';
 import type { Config } from '../shared/core/config.js';
 import { describeError, isRetryable } from '../shared/core/errors.js';
 import type { Logger } from '../shared/core/logger.js';
 import type { GtiClient } from '../shared/gti/client.js';
-import type { Chunk } from '../shared/pipeline/chunker.js';
 import { runFetch } from '../shared/pipeline/fetch_run.js';
 import { entryOptions } from '../shared/pipeline/log_entries.js';
 import { pushedMessage } from './pubsub_event.js';
@@ -53,16 +52,6 @@ export function stopAfterMs(budgetSeconds: number): number {
 export function checkpointName(useCaseName: string, filter: string | undefined): string {
   if (!filter) return useCaseName;
   return `${useCaseName}--filter-${createHash('sha256').update(filter).digest('hex').slice(0, 16)}`;
-}
-
-export function chunkAttributes(runId: string, chunk: Chunk): MessageAttributes {
-  return {
-    [CHUNK_ATTRIBUTES.runId]: runId,
-    [CHUNK_ATTRIBUTES.seq]: String(chunk.seq),
-    [CHUNK_ATTRIBUTES.entryCount]: String(chunk.ids.length),
-    [CHUNK_ATTRIBUTES.newestNotificationDate]: new Date(chunk.newestDate * 1000).toISOString(),
-    [CHUNK_ATTRIBUTES.byteSize]: String(chunk.bytes),
-  };
 }
 
 export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promise<void> {

@@ -7,7 +7,13 @@
 import { decodeMessageData, type MessageAttributes } from '../shared/cloud/pubsub.js';
 
 export interface PushedMessage {
+  /** The decoded data (empty when absent or undecodable). */
   readonly data: Buffer;
+  /**
+   * Set when the message has data that is not base64 text (a push that did not come from Pub/Sub):
+   * what is wrong, and the data as received, so a dead letter keeps it.
+   */
+  readonly undecodable: { readonly problem: string; readonly received: Buffer } | undefined;
   readonly attributes: MessageAttributes;
   readonly messageId: string | undefined;
   /** Only present when the raw push body reached the function (see above). */
@@ -37,6 +43,7 @@ export function pushedMessage(event: unknown): PushedMessage {
   const id = message.messageId ?? message.message_id;
   return {
     data: decodeMessageData(message.data),
+    undecodable: undecodableData(message.data),
     attributes,
     messageId: typeof id === 'string' ? id : undefined,
     deliveryAttempt:
@@ -44,4 +51,24 @@ export function pushedMessage(event: unknown): PushedMessage {
         ? e.deliveryAttempt
         : undefined,
   };
+}
+
+/** Standard or URL-safe base64, padded or not (Pub/Sub push sends standard, padded). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Why `data` cannot be decoded as base64, with the bytes as received; undefined when it can (or is absent). */
+function undecodableData(data: unknown): PushedMessage['undecodable'] {
+  if (data === undefined || data === null || Buffer.isBuffer(data)) return undefined;
+  if (typeof data !== 'string') {
+    const kind = Array.isArray(data) ? 'an array' : `a ${typeof data}`;
+    return {
+      problem: `message data is ${kind}, not base64 text`,
+      received: Buffer.from(JSON.stringify(data) ?? String(data), 'utf8'),
+    };
+  }
+  const unpadded = data.replace(/=+$/, '');
+  if (BASE64.test(data) && unpadded.length % 4 !== 1 && (data === unpadded || data.length % 4 === 0)) {
+    return undefined;
+  }
+  return { problem: 'message data is not valid base64', received: Buffer.from(data, 'utf8') };
 }

@@ -5,13 +5,15 @@
  *   retry          429 / 5xx / timeout / anything unexpected → throw: Pub/Sub redelivers with the
  *                  subscription's backoff and dead-letters after max_delivery_attempts.
  *   split          too large (413, or 400 INVALID_ARGUMENT "Request payload size exceeds the
- *                  limit", as the client classifies it) → the two halves are published back to the
- *                  chunks topic (split_from = this message id), then this message is acknowledged:
- *                  never lost, never resent whole.
- *   dead_lettered  invalid message (reason invalid_message), too large on a single entry
- *                  (too_large), any other 400, 401/403/404 (permanent_error) → published to the
- *                  dead-letter topic with the DLQ attributes, then acknowledged: no pointless
- *                  retries, never a crash loop.
+ *                  limit", as the client classifies it) → the two halves are published back to the chunks topic (split_from = this
+ *                  message id), then this message is acknowledged: never lost, never resent whole.
+ *   dead_lettered  invalid message (reason invalid_message; data that is not base64 is kept as
+ *                  received), too large on a single entry (too_large, naming the notification and its
+ *                  size), any other 400, 401/403/404 (permanent_error) → published to the dead-letter topic with
+ *                  the DLQ attributes, then acknowledged: no pointless retries, never a crash loop.
+ *
+ * Values echoed from the pushed message into the log line are bounded, and secrets are redacted
+ * before anything is cut, in the log line and in the dead letter's attributes.
  *
  * If publishing a half or a dead letter fails, the function throws and the whole message comes
  * back: at worst a half is published twice (a duplicate), never lost.
@@ -19,12 +21,13 @@
 
 import type { LogImporter } from '../shared/chronicle/client.js';
 import { parseImportBody, splitBody } from '../shared/chronicle/request_body.js';
+import { singleEntryOf, singleEntryTooLarge } from '../shared/chronicle/too_large.js';
 import {
   CHUNK_ATTRIBUTES,
-  DEAD_LETTER_ATTRIBUTES,
   type DeadLetterReason,
+  deadLetterAttributes,
   parseChunkData,
-  withoutDeadLetterAttributes,
+  splitHalfAttributes,
 } from '../shared/cloud/chunk_message.js';
 import type { MessageAttributes, Publisher } from '../shared/cloud/pubsub.js';
 import type { Config } from '../shared/core/config.js';
@@ -37,6 +40,7 @@ import {
   ValidationError,
 } from '../shared/core/errors.js';
 import type { Logger } from '../shared/core/logger.js';
+import { excerpt } from '../shared/core/redact.js';
 import { type PushedMessage, pushedMessage } from './pubsub_event.js';
 
 export type ChunkOutcome = 'sent' | 'split' | 'dead_lettered' | 'retry';
@@ -49,8 +53,15 @@ export interface SenderDeps {
   readonly now?: () => number;
 }
 
-/** Pub/Sub attribute values are limited to 1024 bytes; keep error messages well below. */
-const MAX_ATTRIBUTE_CHARS = 500;
+/**
+ * Longest value echoed from a pushed message into the log line (Cloud Logging keeps entries up to
+ * 256 KB; a push that did not come from Pub/Sub can carry anything).
+ */
+const ECHO_CHARS = 200;
+/** Longest error text in the log line. */
+const ERROR_CHARS = 2000;
+/** Longest message id the attempt counter keeps. */
+const MAX_COUNTED_ID_CHARS = 256;
 
 /**
  * Delivery attempts of a message as far as this instance can tell. Pub/Sub's own count
@@ -61,7 +72,8 @@ export class AttemptCounter {
   readonly #seen = new Map<string, number>();
   constructor(readonly capacity = 10_000) {}
   record(messageId: string | undefined): number {
-    if (messageId === undefined) return 1;
+    // Pub/Sub's ids are short digit strings; a push carrying a huge one is not remembered.
+    if (messageId === undefined || messageId.length > MAX_COUNTED_ID_CHARS) return 1;
     const n = (this.#seen.get(messageId) ?? 0) + 1;
     this.#seen.delete(messageId);
     this.#seen.set(messageId, n);
@@ -76,30 +88,6 @@ export class AttemptCounter {
   }
 }
 
-export function deadLetterAttributes(
-  message: PushedMessage,
-  reason: DeadLetterReason,
-  detail: {
-    error: string;
-    attempt: number;
-    time: Date;
-    status?: number | undefined;
-    rpcStatus?: string | undefined;
-  },
-): MessageAttributes {
-  const a = DEAD_LETTER_ATTRIBUTES;
-  return {
-    ...withoutDeadLetterAttributes(message.attributes),
-    [a.reason]: reason,
-    [a.errorMessage]: detail.error.slice(0, MAX_ATTRIBUTE_CHARS),
-    [a.deliveryAttempt]: String(detail.attempt),
-    [a.deadLetteredAt]: detail.time.toISOString(),
-    ...(message.messageId === undefined ? {} : { [a.sourceMessageId]: message.messageId }),
-    ...(detail.status === undefined ? {} : { [a.httpStatus]: String(detail.status) }),
-    ...(detail.rpcStatus === undefined ? {} : { [a.rpcStatus]: detail.rpcStatus }),
-  };
-}
-
 export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise<void> {
   const { config, logger, importer, publisher } = deps;
   const now = deps.now ?? Date.now;
@@ -111,11 +99,13 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
     const startedAt = now();
     const message = pushedMessage(event);
     const attempt = message.deliveryAttempt ?? attempts.record(message.messageId);
+    const echo = (value: string | undefined) =>
+      value === undefined ? undefined : excerpt(value, ECHO_CHARS);
     const fields: Record<string, unknown> = {
       event: 'chunk_processed',
-      message_id: message.messageId,
-      run_id: message.attributes[CHUNK_ATTRIBUTES.runId],
-      seq: message.attributes[CHUNK_ATTRIBUTES.seq],
+      message_id: echo(message.messageId),
+      run_id: echo(message.attributes[CHUNK_ATTRIBUTES.runId]),
+      seq: echo(message.attributes[CHUNK_ATTRIBUTES.seq]),
       entries: 0,
       bytes: message.data.length,
       seconds: 0,
@@ -133,15 +123,17 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
       error: unknown,
       status?: number,
       rpcStatus?: string,
+      data: Buffer = message.data,
     ): Promise<void> => {
-      const errorText = describeError(error);
+      const errorText = excerpt(describeError(error), ERROR_CHARS);
       await publisher.publish(
         deadLetterTopic,
-        message.data,
-        deadLetterAttributes(message, reason, {
+        data,
+        deadLetterAttributes(message.attributes, reason, {
           error: errorText,
           attempt,
           time: new Date(now()),
+          sourceMessageId: message.messageId,
           status,
           rpcStatus,
         }),
@@ -152,6 +144,12 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
     };
 
     try {
+      if (message.undecodable !== undefined) {
+        // Named as what it is (not "empty"), and dead-lettered as received: nothing is lost.
+        const { problem, received } = message.undecodable;
+        await deadLetter('invalid_message', new ValidationError(problem), undefined, undefined, received);
+        return;
+      }
       let payload: ReturnType<typeof parseChunkData>;
       try {
         payload = parseChunkData(message.data);
@@ -174,7 +172,10 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
         if (error instanceof ChronicleTooLargeError) {
           const halves = splitBody(payload.body);
           if (halves === undefined) {
-            await deadLetter('too_large', error, error.status, error.rpcStatus);
+            const single = singleEntryOf(payload.body);
+            if (single?.notificationId !== undefined) fields.notification_id = single.notificationId;
+            const refused = single === undefined ? error : singleEntryTooLarge(error, single);
+            await deadLetter('too_large', refused, error.status, error.rpcStatus);
             return;
           }
           const ids = await Promise.all(
@@ -193,7 +194,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
         throw error;
       }
     } catch (error) {
-      fields.error = describeError(error);
+      fields.error = excerpt(describeError(error), ERROR_CHARS);
       fields.retryable = error instanceof ChronicleRetryableError || !(error instanceof ChronicleError);
       finish('retry', 'warn');
       throw error; // Pub/Sub redelivers; after max attempts it dead-letters the message
@@ -202,9 +203,9 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
 }
 
 function halfAttributes(message: PushedMessage, half: string): MessageAttributes {
-  const attributes = withoutDeadLetterAttributes(message.attributes);
-  attributes[CHUNK_ATTRIBUTES.entryCount] = String(parseImportBody(half).logs.length);
-  attributes[CHUNK_ATTRIBUTES.byteSize] = String(Buffer.byteLength(half));
-  if (message.messageId !== undefined) attributes[CHUNK_ATTRIBUTES.splitFrom] = message.messageId;
-  return attributes;
+  return splitHalfAttributes(message.attributes, {
+    entryCount: parseImportBody(half).logs.length,
+    bytes: Buffer.byteLength(half),
+    splitFrom: message.messageId,
+  });
 }

@@ -38,6 +38,12 @@ export interface ChronicleFault {
   rpcStatus?: string;
   message?: string;
   headers?: Record<string, string>;
+  /**
+   * The whole JSON answer instead of the google.rpc error built from the fields above: e.g. a
+   * google.rpc Status with `details` (googleapis google/rpc/status.proto), or a 200 whose body is
+   * not logs:import's empty success answer. The request is still recorded as not imported.
+   */
+  body?: unknown;
 }
 
 export interface ChronicleSimulatorOptions {
@@ -481,7 +487,9 @@ export async function startChronicleSimulator(
       const rpcStatus = fault.rpcStatus ?? RPC_STATUS_BY_HTTP[fault.status] ?? 'UNKNOWN';
       reply(
         fault.status,
-        rpcBody(fault.status, rpcStatus, fault.message ?? `Injected fault ${fault.status}`),
+        fault.body !== undefined
+          ? fault.body
+          : rpcBody(fault.status, rpcStatus, fault.message ?? `Injected fault ${fault.status}`),
         fault.headers,
       );
       return;

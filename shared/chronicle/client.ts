@@ -4,6 +4,9 @@
  * ChronicleRetryableError (429, 5xx, timeouts; carries Retry-After), ChronicleTooLargeError (413,
  * or Google's 400 "Request payload size exceeds the limit": split the chunk), ChroniclePermanentError
  * (any other 400, 401/403/404, with the google.rpc status).
+ * Success is a 2xx with an empty body or `{}` (what logs:import answers); any other 2xx body (a
+ * google.rpc `error` object, a proxy's page) is a retryable error: nothing is counted as imported
+ * that Chronicle did not confirm.
  */
 import type { Got } from 'got';
 import {
@@ -11,9 +14,10 @@ import {
   ChroniclePermanentError,
   ChronicleRetryableError,
   ChronicleTooLargeError,
+  canonicalRpcStatus,
 } from '../core/errors.js';
 import { createHttpClient, describeErrorBody } from '../core/http.js';
-import { redact } from '../core/redact.js';
+import { excerpt } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';
 import { type AccessTokenProvider, authHeaders } from './auth.js';
 import { type ChronicleTarget, logTypeUrl } from './resources.js';
@@ -61,11 +65,14 @@ export function createChronicleClient(options: ChronicleClientOptions): LogImpor
         });
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
-        // The token is a registered secret (google_auth.ts): redact removes it with the rest.
-        const message = redact(error instanceof Error ? error.message : String(error));
+        // The token is a registered secret (auth.ts): redaction removes it with the rest.
+        const message = excerpt(error instanceof Error ? error.message : String(error), 300);
         throw new ChronicleRetryableError(`Chronicle request failed (${code}): ${message}`, {});
       }
-      if (response.statusCode >= 200 && response.statusCode < 300) return;
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        if (isEmptySuccess(response.body)) return;
+        throw unconfirmedSuccess(response.statusCode, response.body);
+      }
       throw chronicleError(response.statusCode, response.body, response.headers['retry-after']);
     },
   };
@@ -90,10 +97,37 @@ export function isTooLargeAnswer(status: number, rpcStatus: string | undefined, 
   return status === 400 && rpcStatus === 'INVALID_ARGUMENT' && PAYLOAD_TOO_LARGE.test(message);
 }
 
+/** logs:import's success answer: an empty body or an empty JSON object (REFERENCE: logs:import). */
+function isEmptySuccess(body: string): boolean {
+  const text = body.trim();
+  if (text === '' || text === '{}') return true;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return (
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      !Array.isArray(parsed) &&
+      Object.keys(parsed).length === 0
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** A 2xx whose body is not the empty success answer: retried, never counted as imported. */
+function unconfirmedSuccess(status: number, body: string): ChronicleRetryableError {
+  const { message, error } = describeErrorBody(body);
+  const rpcStatus = canonicalRpcStatus(error?.status);
+  return new ChronicleRetryableError(
+    `Chronicle answered ${status} with a body that is not the empty success answer${rpcStatus ? ` (${rpcStatus})` : ''}: ${message}`,
+    { status, ...(rpcStatus ? { rpcStatus } : {}) },
+  );
+}
+
 /** Maps an HTTP answer from Chronicle to the typed error the caller acts on. */
 export function chronicleError(status: number, body: string, retryAfter?: string | string[]): ChronicleError {
   const { message, error } = describeErrorBody(body);
-  const rpcStatus = typeof error?.status === 'string' ? error.status : undefined;
+  const rpcStatus = canonicalRpcStatus(error?.status);
   const text = `Chronicle answered ${status}${rpcStatus ? ` ${rpcStatus}` : ''}: ${message}`;
   const fields = { status, ...(rpcStatus ? { rpcStatus } : {}) };
   if (isTooLargeAnswer(status, rpcStatus, message)) return new ChronicleTooLargeError(text, fields);

@@ -2,14 +2,15 @@
  * In-process delivery of one request body to Chronicle, with the error handling every in-process
  * caller shares (standalone sync, `dlq replay --direct`): retryable errors are retried with backoff
  * honouring Retry-After; "too large" (413, or Google's 400 "Request payload size exceeds the limit",
- * classified in client.ts) splits the body in two and sends both halves, and a single entry still
- * too large is a permanent error; other permanent errors throw.
+ * classified in client.ts) splits the body in two and sends both halves (a single entry refused as
+ * too large throws an error naming its notification and size); other permanent errors throw.
  */
 
 import { ChronicleError, ChroniclePermanentError, ChronicleTooLargeError } from '../core/errors.js';
 import { type RetryPolicy, withRetry } from '../core/retry.js';
 import type { LogImporter } from './client.js';
 import { parseImportBody, splitBody } from './request_body.js';
+import { singleEntryOf, singleEntryTooLarge } from './too_large.js';
 
 export interface DeliveryHooks {
   onRetry?: (info: { attempt: number; delayMs: number; status: number | undefined }) => void;
@@ -52,8 +53,10 @@ export async function deliverBody(
     const text = typeof body === 'string' ? body : body.toString('utf8');
     const halves = splitBody(text);
     if (halves === undefined) {
+      const single = singleEntryOf(text);
+      if (single !== undefined) throw singleEntryTooLarge(error, single);
       throw new ChroniclePermanentError(
-        `${error.message} (a single entry is too large; lower CHUNK_MAX_BYTES)`,
+        `${error.message} (the request cannot be split)`,
         {
           ...(error.status === undefined ? {} : { status: error.status }),
           ...(error.rpcStatus === undefined ? {} : { rpcStatus: error.rpcStatus }),

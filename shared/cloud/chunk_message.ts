@@ -2,8 +2,17 @@
  * The Pub/Sub message that carries one chunk: `data` is the exact logs:import request body, and
  * the attributes below describe it. Dead-lettered copies gain the DLQ_* attributes (or, when
  * Pub/Sub itself dead-lettered after max attempts, its CloudPubSubDeadLetter* attributes).
+ *
+ * Every attribute set this project publishes is built here (chunkAttributes, splitHalfAttributes,
+ * deadLetterAttributes, replayAttributes) and passes through publishableAttributes, the one place
+ * Pub/Sub's attribute limits are applied: a dead letter never fails to publish because of what it
+ * copies from the message it describes.
  */
 import { parseImportBody } from '../chronicle/request_body.js';
+import { canonicalRpcStatus } from '../core/errors.js';
+import { excerpt } from '../core/redact.js';
+import type { Chunk } from '../pipeline/chunker.js';
+import type { MessageAttributes } from './pubsub.js';
 
 export const CHUNK_ATTRIBUTES = {
   runId: 'run_id',
@@ -59,6 +68,125 @@ export function withoutDeadLetterAttributes(
 }
 
 export type DeadLetterReason = 'invalid_message' | 'permanent_error' | 'too_large';
+
+/**
+ * Pub/Sub's limits on a message's attributes (https://cloud.google.com/pubsub/quotas#resource_limits:
+ * 100 attributes per message, keys up to 256 bytes, values up to 1,024 bytes; a longer value is
+ * refused with INVALID_ARGUMENT, googleapis/google-cloud-python#7906). The emulator enforces none of
+ * them (checked with 0.8.20), so tests assert the sizes themselves.
+ */
+export const PUBSUB_ATTRIBUTE_LIMITS = { count: 100, keyBytes: 256, valueBytes: 1024 } as const;
+
+/** Longest dlq_error_message, in characters, before the byte limit applies. */
+const ERROR_MESSAGE_CHARS = 500;
+
+/** The longest start of `value` within `maxBytes` UTF-8 bytes, cut on a character and ending in `…`. */
+export function utf8Prefix(value: string, maxBytes: number): string {
+  if (Buffer.byteLength(value) <= maxBytes) return value;
+  const bytes = Buffer.from(value, 'utf8');
+  let end = Math.max(0, maxBytes - 3); // room for the 3-byte ellipsis
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1; // not inside a character
+  return `${bytes.subarray(0, end).toString('utf8')}…`;
+}
+
+/**
+ * Attributes Pub/Sub accepts: `own` (what this project sets) wins over `copied` (what a message
+ * already carried), values are cut to the byte limit, keys over their limit are dropped, and at
+ * most the allowed number are kept, own ones first.
+ */
+export function publishableAttributes(
+  own: Readonly<Record<string, string>>,
+  copied: Readonly<Record<string, string>> = {},
+): MessageAttributes {
+  const out: MessageAttributes = {};
+  let count = 0;
+  for (const [key, value] of [...Object.entries(own), ...Object.entries(copied)]) {
+    if (key in out || count >= PUBSUB_ATTRIBUTE_LIMITS.count) continue;
+    if (Buffer.byteLength(key) > PUBSUB_ATTRIBUTE_LIMITS.keyBytes) continue;
+    out[key] = utf8Prefix(value, PUBSUB_ATTRIBUTE_LIMITS.valueBytes);
+    count += 1;
+  }
+  return out;
+}
+
+/** The attributes of a chunk the fetcher publishes. */
+export function chunkAttributes(runId: string, chunk: Chunk): MessageAttributes {
+  return publishableAttributes({
+    [CHUNK_ATTRIBUTES.runId]: runId,
+    [CHUNK_ATTRIBUTES.seq]: String(chunk.seq),
+    [CHUNK_ATTRIBUTES.entryCount]: String(chunk.ids.length),
+    [CHUNK_ATTRIBUTES.newestNotificationDate]: new Date(chunk.newestDate * 1000).toISOString(),
+    [CHUNK_ATTRIBUTES.byteSize]: String(chunk.bytes),
+  });
+}
+
+/** The attributes of one half of a chunk split after a 413: the original's, with its own counts. */
+export function splitHalfAttributes(
+  original: Readonly<Record<string, string>>,
+  half: { readonly entryCount: number; readonly bytes: number; readonly splitFrom: string | undefined },
+): MessageAttributes {
+  return publishableAttributes(
+    {
+      [CHUNK_ATTRIBUTES.entryCount]: String(half.entryCount),
+      [CHUNK_ATTRIBUTES.byteSize]: String(half.bytes),
+      ...(half.splitFrom === undefined ? {} : { [CHUNK_ATTRIBUTES.splitFrom]: half.splitFrom }),
+    },
+    withoutDeadLetterAttributes(original),
+  );
+}
+
+export interface DeadLetterDetail {
+  /** What went wrong; redacted and cut here. */
+  readonly error: string;
+  readonly attempt: number;
+  readonly time: Date;
+  readonly sourceMessageId?: string | undefined;
+  readonly status?: number | undefined;
+  /** Copied only when it is a google.rpc status name (canonicalRpcStatus). */
+  readonly rpcStatus?: string | undefined;
+}
+
+/**
+ * The attributes of a dead letter the sender publishes: the original's (without an earlier
+ * dead-lettering's), then the DLQ_* ones. Secrets are redacted before anything is cut.
+ */
+export function deadLetterAttributes(
+  original: Readonly<Record<string, string>>,
+  reason: DeadLetterReason,
+  detail: DeadLetterDetail,
+): MessageAttributes {
+  const a = DEAD_LETTER_ATTRIBUTES;
+  const rpcStatus = canonicalRpcStatus(detail.rpcStatus);
+  return publishableAttributes(
+    {
+      [a.reason]: reason,
+      [a.errorMessage]: excerpt(detail.error, ERROR_MESSAGE_CHARS),
+      [a.deliveryAttempt]: String(detail.attempt),
+      [a.deadLetteredAt]: detail.time.toISOString(),
+      ...(detail.sourceMessageId === undefined ? {} : { [a.sourceMessageId]: detail.sourceMessageId }),
+      ...(detail.status === undefined ? {} : { [a.httpStatus]: String(detail.status) }),
+      ...(rpcStatus === undefined ? {} : { [a.rpcStatus]: rpcStatus }),
+    },
+    withoutDeadLetterAttributes(original),
+  );
+}
+
+/** A dead letter's replay_count attribute (0 when absent or malformed). */
+export function replayCountOf(attributes: Readonly<Record<string, string>>): number {
+  const raw = attributes[DEAD_LETTER_ATTRIBUTES.replayCount]?.trim();
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 0;
+}
+
+/** Attributes of a replayed copy: every original attribute, replay_count + 1 and replayed_at. */
+export function replayAttributes(attributes: Readonly<Record<string, string>>, now: Date): MessageAttributes {
+  return publishableAttributes(
+    {
+      [DEAD_LETTER_ATTRIBUTES.replayCount]: String(replayCountOf(attributes) + 1),
+      [DEAD_LETTER_ATTRIBUTES.replayedAt]: now.toISOString(),
+    },
+    attributes,
+  );
+}
 
 export interface ChunkPayload {
   /** The request body as text (for splitting on 413). */

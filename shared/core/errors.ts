@@ -2,6 +2,8 @@
  * Typed errors. Every error says whether retrying can help (`retryable`) and carries a stable `code`.
  * Messages never contain secrets or payloads.
  */
+import { redact } from './redact.js';
+
 export interface ErrorOptions {
   cause?: unknown;
 }
@@ -54,6 +56,16 @@ export class GtiApiError extends IocStreamError {
     this.vtCode = fields.vtCode;
     this.retryAfterMs = fields.retryAfterMs;
   }
+}
+
+/**
+ * A google.rpc status name as Google APIs write it in `error.status` (the google.rpc.Code names:
+ * INVALID_ARGUMENT, PERMISSION_DENIED, ...; googleapis google/rpc/code.proto), else undefined. A
+ * server that puts anything else there (an echoed token, say) gets none of it copied anywhere.
+ */
+export function canonicalRpcStatus(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !/^[A-Z][A-Z_]{0,39}$/.test(value)) return undefined;
+  return redact(value) === value ? value : undefined;
 }
 
 interface ChronicleErrorFields {

@@ -4,7 +4,7 @@
  * (a redirect could carry credentials elsewhere), text bodies, a request timeout.
  */
 import got, { type Got } from 'got';
-import { redact } from './redact.js';
+import { excerpt } from './redact.js';
 
 export const USER_AGENT = 'ioc-stream-to-secops';
 
@@ -32,8 +32,9 @@ const ERROR_TEXT_MAX = 300;
 /**
  * What an API error body says, for an error message: `error.message` of a JSON error body (Google
  * and VirusTotal both answer `{"error": {...}}`), else the start of the text (a proxy's HTML page,
- * say); whitespace collapsed, cut to ERROR_TEXT_MAX characters (an API may echo what was sent),
- * secrets redacted. `error` is the parsed error object, for its code or status.
+ * say); secrets redacted, then whitespace collapsed and cut to ERROR_TEXT_MAX characters (an API may
+ * echo what was sent, a key or token included). `error` is the parsed error object, for its code or
+ * status: copy nothing from it into a message unredacted.
  */
 export function describeErrorBody(body: string): {
   message: string;
@@ -50,5 +51,5 @@ export function describeErrorBody(body: string): {
   } catch {
     // Not JSON: keep the start of the text.
   }
-  return { message: redact(message.replace(/\s+/g, ' ').trim().slice(0, ERROR_TEXT_MAX)), error };
+  return { message: excerpt(message, ERROR_TEXT_MAX), error };
 }

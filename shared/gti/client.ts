@@ -193,7 +193,10 @@ function cursorFromLink(link: unknown): string | undefined {
 
 function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
   const { message, error } = describeErrorBody(body);
-  const vtCode = typeof error?.code === 'string' ? error.code : undefined;
+  // A VT error code is a name (WrongCredentialsError, ...): anything else there is not copied.
+  const code = error?.code;
+  const vtCode =
+    typeof code === 'string' && /^[A-Za-z]{1,64}$/.test(code) && redact(code) === code ? code : undefined;
   const quota = status === 429 && vtCode === GTI_QUOTA_EXCEEDED;
   // A 429 with any other code (or none) is "too many at once": retried like 5xx.
   const retryable = !quota && !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);

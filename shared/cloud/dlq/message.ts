@@ -1,7 +1,13 @@
 /** Dead-lettered messages: their reasons, filters on attributes, replay attributes and summaries (pure). */
 
 import { entryCount } from '../../chronicle/request_body.js';
-import { CHUNK_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, PUBSUB_DEAD_LETTER_ATTRIBUTES } from '../chunk_message.js';
+import { canonicalRpcStatus } from '../../core/errors.js';
+import {
+  CHUNK_ATTRIBUTES,
+  DEAD_LETTER_ATTRIBUTES,
+  PUBSUB_DEAD_LETTER_ATTRIBUTES,
+  replayCountOf,
+} from '../chunk_message.js';
 import { DlqUsageError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +93,8 @@ export function reasonOf(attributes: Readonly<Record<string, string>>): DeadLett
   return {
     reason: ours,
     httpStatus: textAttr(attributes[D.httpStatus]),
-    rpcStatus: textAttr(attributes[D.rpcStatus]),
+    // Only a status name: an older sender copied whatever the server put there (an echoed token).
+    rpcStatus: canonicalRpcStatus(attributes[D.rpcStatus]?.trim()),
     errorMessage: textAttr(attributes[D.errorMessage]),
     sourceSubscription,
     deliveryCount: intAttr(attributes[D.deliveryAttempt]) ?? pubsubCount,
@@ -101,21 +108,8 @@ export function entryCountOf(attributes: Readonly<Record<string, string>>, data:
   return entryCount(data.toString('utf8')) ?? 0;
 }
 
-export function replayCountOf(attributes: Readonly<Record<string, string>>): number {
-  return intAttr(attributes[DEAD_LETTER_ATTRIBUTES.replayCount]) ?? 0;
-}
-
-/** Attributes of the republished copy: every original attribute, replay_count + 1 and replayed_at. */
-export function replayAttributes(
-  attributes: Readonly<Record<string, string>>,
-  now: Date,
-): Record<string, string> {
-  return {
-    ...attributes,
-    [DEAD_LETTER_ATTRIBUTES.replayCount]: String(replayCountOf(attributes) + 1),
-    [DEAD_LETTER_ATTRIBUTES.replayedAt]: now.toISOString(),
-  };
-}
+// The replay attributes are built with every other attribute set, in ../chunk_message.ts.
+export { replayAttributes, replayCountOf } from '../chunk_message.js';
 
 // ---------------------------------------------------------------------------------------------
 // Filters

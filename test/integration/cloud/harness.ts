@@ -75,6 +75,8 @@ export interface ScenarioOptions {
   /** Extra configuration; each function takes the variables terraform would give it. */
   readonly env?: Record<string, string>;
   readonly delivery?: DeliverySettings;
+  /** The access token the metadata server fake hands out (default: a short random one). */
+  readonly metadataToken?: string;
 }
 
 export interface DeadLetter {
@@ -106,7 +108,10 @@ export async function startScenario(emulators: Emulators, options: ScenarioOptio
   const customerId = randomUUID();
   const gti = await startGtiSimulator({ ...options.gti, dataset: options.dataset, apiKey });
   const chronicle = await startChronicleSimulator(options.chronicle);
-  const metadata = await startMetadataFake({ token: `token-${randomUUID()}`, projectId: PROJECT_ID });
+  const metadata = await startMetadataFake({
+    token: options.metadataToken ?? `token-${randomUUID()}`,
+    projectId: PROJECT_ID,
+  });
   const prefix = `t${randomUUID().slice(0, 8)}`;
   const first = options.dataset.size > 0 ? options.dataset.dateOf(0) : 0;
   const cloud = await startLocalCloud({

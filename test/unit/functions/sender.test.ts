@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSendHandler } from '../../../functions/sender.js';
 import { chronicleError, type LogImporter } from '../../../shared/chronicle/client.js';
-import { DEAD_LETTER_ATTRIBUTES as D } from '../../../shared/cloud/chunk_message.js';
+import { DEAD_LETTER_ATTRIBUTES as D, PUBSUB_ATTRIBUTE_LIMITS } from '../../../shared/cloud/chunk_message.js';
 import type { Publisher } from '../../../shared/cloud/pubsub.js';
 import { loadConfig } from '../../../shared/core/config.js';
 import {
@@ -12,6 +12,8 @@ import {
   ChronicleTooLargeError,
 } from '../../../shared/core/errors.js';
 import { createLogger } from '../../../shared/core/logger.js';
+import { Secret } from '../../../shared/core/redact.js';
+import { assertNoSecretFragment, fakeAccessToken } from '../../helpers/secrets.js';
 
 const config = loadConfig({
   GCP_PROJECT_ID: 'unit-project',
@@ -245,5 +247,88 @@ describe('sendToChronicle handler', () => {
     });
     await assert.rejects(failing(event(body(2))), /pubsub down/);
     assert.deepEqual(attempts, [config.pubsub.deadLetterTopic], 'tried the dead-letter topic once');
+  });
+});
+
+describe('sendToChronicle handler under bad input', () => {
+  const raw = (message: Record<string, unknown>) => ({ data: { message: { messageId: 'm-9', ...message } } });
+
+  it('names data that is not base64 as such and dead-letters it as received', async () => {
+    const h = harness([]);
+    await h.handler(raw({ data: '%%% not base64 %%%', attributes: { run_id: 'r' } }));
+    await h.handler(raw({ data: { an: 'object' }, attributes: { run_id: 'r' } }));
+    await h.handler(raw({ data: 'abcde', attributes: { run_id: 'r' } })); // 5 characters: no base64 text has that length
+    assert.deepEqual(
+      h.published.map((p) => [p.attributes[D.reason], p.data.toString()]),
+      [
+        ['invalid_message', '%%% not base64 %%%'],
+        ['invalid_message', '{"an":"object"}'],
+        ['invalid_message', 'abcde'],
+      ],
+    );
+    for (const p of h.published) {
+      assert.match(p.attributes[D.errorMessage] ?? '', /base64/);
+      assert.doesNotMatch(p.attributes[D.errorMessage] ?? '', /empty/);
+    }
+    assert.equal(h.sent.length, 0);
+  });
+
+  it('bounds what it echoes from a push into its log line and its dead letter', async () => {
+    const h = harness([]);
+    const huge = 'x'.repeat(400_000);
+    const attributes: Record<string, string> = { run_id: huge, seq: huge };
+    for (let i = 0; i < 130; i++) attributes[`a${i}`] = '日'.repeat(500);
+    await h.handler({
+      data: { message: { data: Buffer.from('not json').toString('base64'), attributes, messageId: huge } },
+    });
+    const line = JSON.stringify(h.lines[0]);
+    assert.ok(line.length < 16_384, `${line.length}-character log line`);
+    const dead = h.published[0]?.attributes ?? {};
+    assert.equal(dead[D.reason], 'invalid_message');
+    assert.ok(Object.keys(dead).length <= PUBSUB_ATTRIBUTE_LIMITS.count);
+    for (const value of Object.values(dead))
+      assert.ok(Buffer.byteLength(value) <= PUBSUB_ATTRIBUTE_LIMITS.valueBytes);
+  });
+
+  it('reports a single entry refused as too large with its notification id and size', async () => {
+    const entry = {
+      data: Buffer.from(JSON.stringify({ context_attributes: { notification_id: 'notif-600' } })).toString(
+        'base64',
+      ),
+      logEntryTime: '2026-01-01T00:00:00Z',
+    };
+    const h = harness([
+      chronicleError(
+        413,
+        JSON.stringify({ error: { code: 413, message: 'too big', status: 'INVALID_ARGUMENT' } }),
+      ),
+    ]);
+    await h.handler(event(JSON.stringify({ inlineSource: { logs: [entry] } })));
+    const message = h.published[0]?.attributes[D.errorMessage] ?? '';
+    assert.equal(h.published[0]?.attributes[D.reason], 'too_large');
+    assert.match(message, /notification notif-600 /);
+    assert.match(message, new RegExp(`${Buffer.byteLength(JSON.stringify(entry))}-byte entry`));
+    assert.doesNotMatch(message, /CHUNK_MAX_BYTES/);
+    assert.equal(h.lines[0]?.notification_id, 'notif-600');
+  });
+
+  it('copies no piece of a token Chronicle echoed into the dead letter or the log line', async () => {
+    const token = new Secret(fakeAccessToken()).reveal();
+    for (const offset of [0, 250, 270, 290, 299, 460, 490]) {
+      const answer = JSON.stringify({
+        error: {
+          code: 403,
+          message: `${'w'.repeat(offset)}Bearer ${token}`,
+          status: `PERMISSION_DENIED ${token}`,
+        },
+      });
+      const h = harness([chronicleError(403, answer)]);
+      await h.handler(event(body(1)));
+      const dead = h.published[0]?.attributes ?? {};
+      assert.equal(dead[D.reason], 'permanent_error');
+      assert.equal(dead[D.rpcStatus], undefined);
+      assertNoSecretFragment(dead, token, `dead letter, offset ${offset}`);
+      assertNoSecretFragment(h.lines, token, `log line, offset ${offset}`);
+    }
   });
 });

@@ -17,6 +17,7 @@ import {
   replayDeadLetters,
   summarize,
 } from '../../../../shared/cloud/dlq.js';
+import { fakeAccessToken } from '../../../helpers/secrets.js';
 
 const body = (n: number) =>
   JSON.stringify({
@@ -337,5 +338,14 @@ describe('replayDeadLetters (in-memory subscription)', () => {
     );
     assert.equal(result.moved, 29);
     assert.equal(acked.size, 0);
+  });
+});
+
+describe('dead letters written by an older sender', () => {
+  it('show a google.rpc status only when it is a status name', () => {
+    const leaked = fakeAccessToken();
+    assert.equal(reasonOf(ours('403', `PERMISSION_DENIED ${leaked}`)).rpcStatus, undefined);
+    assert.equal(reasonOf(ours('403', leaked)).rpcStatus, undefined);
+    assert.equal(reasonOf(ours('403', 'PERMISSION_DENIED')).rpcStatus, 'PERMISSION_DENIED');
   });
 });
