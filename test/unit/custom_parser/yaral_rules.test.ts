@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { UdmSchema } from '../../helpers/udm_schema.js';
+import { UdmSchema } from '../../../sim/udm_schema.js';
 
 const DIR = fileURLToPath(new URL('../../../../custom_parser/', import.meta.url));
 const schema = UdmSchema.load(join(DIR, 'udm_fields.txt'));
