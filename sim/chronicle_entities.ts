@@ -88,6 +88,11 @@ export interface EntityImportOptions {
   readonly schema?: UdmSchema;
   /** Default true; false keeps counts and ids only (benchmarks). */
   readonly keepEntities?: boolean;
+  /**
+   * Default true: every field name and value is checked against the field lists. false checks
+   * only the request and the required metadata (a benchmark's cheaper mode).
+   */
+  readonly checkFields?: boolean;
   /** Default true (*unconfirmed*): metadata.entityType is required. */
   readonly requireEntityType?: boolean;
   /** Default true (*unconfirmed*): metadata.interval with startTime < endTime is required. */
@@ -136,8 +141,10 @@ function onlyKnown(obj: Record<string, unknown>, allowed: readonly string[], whe
 /** Why entity `entity` cannot be imported, or undefined. */
 function entityProblem(entity: unknown, schema: UdmSchema, options: EntityImportOptions): string | undefined {
   if (!isObject(entity)) return 'an entity must be a JSON object';
-  const problems = schema.validate(entity, 'Entity', {}, 5);
-  if (problems.length > 0) return problems.join('; ');
+  if (options.checkFields !== false) {
+    const problems = schema.validate(entity, 'Entity', {}, 5);
+    if (problems.length > 0) return problems.join('; ');
+  }
   const metadata = pick(entity, 'metadata', 'metadata');
   if (!isObject(metadata)) return 'metadata is required';
   if (pick(metadata, 'creationTimestamp', 'creation_timestamp') != null) {

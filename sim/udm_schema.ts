@@ -49,7 +49,7 @@ export interface Resolution {
 export type TypeKind = 'scalar' | 'message' | 'enum' | 'struct' | 'opaque' | 'unknown';
 
 export interface ValidateOptions {
-  /** Reject values of enum types the lists do not enumerate (default: accept any name). */
+  /** Reject values of enum types the lists do not enumerate (default: any value name passes). */
   readonly strictEnums?: boolean;
 }
 
@@ -186,86 +186,98 @@ export class UdmSchema {
 
   /**
    * Checks a proto3 JSON value of message type `root`; returns one problem per bad field, each
-   * naming its path (at most `limit`).
+   * naming its path (at most `limit`). Paths are only put together for problems: a simulator
+   * validates every entity of every request with this.
    */
   validate(value: unknown, root: string, options: ValidateOptions = {}, limit = 20): string[] {
-    const problems: string[] = [];
-    this.check(value, { type: root, repeated: false, name: '' }, '', problems, options, limit, true);
-    return problems;
+    const run: Run = { problems: [], path: [], options, limit };
+    if (value !== null) this.checkValue(value, root, run);
+    return run.problems;
   }
 
-  private check(
-    value: unknown,
-    field: Pick<UdmField, 'type' | 'repeated' | 'name'>,
-    path: string,
-    problems: string[],
-    options: ValidateOptions,
-    limit: number,
-    root = false,
-  ): void {
-    if (problems.length >= limit || value === null) return;
-    if (field.repeated) {
-      if (!Array.isArray(value)) {
-        problems.push(`${path}: a repeated field takes a JSON array`);
+  private report(run: Run, what: string): void {
+    let path = '';
+    for (const part of run.path) path += part.startsWith('[') || path === '' ? part : `.${part}`;
+    run.problems.push(`${path || '(root)'}: ${what}`);
+  }
+
+  private checkField(value: unknown, field: UdmField, run: Run): void {
+    if (value === null) return;
+    if (!field.repeated) {
+      this.checkValue(value, field.type, run);
+      return;
+    }
+    if (!Array.isArray(value)) {
+      this.report(run, 'a repeated field takes a JSON array');
+      return;
+    }
+    for (let i = 0; i < value.length && run.problems.length < run.limit; i++) {
+      run.path.push(`[${i}]`);
+      if (value[i] === null) this.report(run, 'null is not allowed in a repeated field');
+      else this.checkValue(value[i], field.type, run);
+      run.path.pop();
+    }
+  }
+
+  private checkValue(value: unknown, type: string, run: Run): void {
+    if (run.problems.length >= run.limit) return;
+    const members = this.byJsonName.get(type);
+    if (members !== undefined) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        this.report(run, `${type} takes a JSON object`);
         return;
       }
-      const one = { ...field, repeated: false };
-      for (let i = 0; i < value.length; i++) {
-        if (value[i] === null) problems.push(`${path}[${i}]: null is not allowed in a repeated field`);
-        else this.check(value[i], one, `${path}[${i}]`, problems, options, limit);
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        run.path.push(key);
+        const field = members.get(key);
+        if (field === undefined) {
+          this.report(run, `${type} has no field "${key}"`);
+        } else {
+          // A field given under both of its names (entityType and entity_type).
+          if (key !== field.name && Object.hasOwn(value, field.name)) {
+            this.report(run, `field ${field.name} given twice`);
+          }
+          this.checkField((value as Record<string, unknown>)[key], field, run);
+        }
+        run.path.pop();
+        if (run.problems.length >= run.limit) return;
       }
       return;
     }
-    const type = field.type;
-    const kind = this.kind(type);
-    const problem = (what: string) => problems.push(`${path || '(root)'}: ${what}`);
-    switch (kind) {
-      case 'opaque':
-        return;
-      case 'struct':
-        if (typeof value !== 'object' || Array.isArray(value)) problem('a Struct takes a JSON object');
-        return;
-      case 'unknown':
-        problem(`type ${type} is not in the field lists`);
-        return;
-      case 'enum': {
-        if (typeof value === 'number' && Number.isInteger(value)) return;
-        if (typeof value !== 'string') {
-          problem(`${type} takes an enum value name`);
-          return;
-        }
-        const values = this.enums.get(type);
-        if (values !== undefined && !values.has(value)) problem(`"${value}" is not a ${type} value`);
-        return;
-      }
-      case 'scalar': {
-        const what = scalarProblem(type, value);
-        if (what !== undefined) problem(what);
-        return;
-      }
-      case 'message': {
-        if (typeof value !== 'object' || Array.isArray(value)) {
-          problem(`${type} takes a JSON object`);
-          return;
-        }
-        const members = this.byJsonName.get(type) as Map<string, UdmField>;
-        const seen = new Set<string>();
-        for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-          const childPath = root ? key : `${path}.${key}`;
-          const sub = members.get(key);
-          if (sub === undefined) {
-            problems.push(`${childPath}: ${type} has no field "${key}"`);
-            if (problems.length >= limit) return;
-            continue;
-          }
-          if (seen.has(sub.name)) problems.push(`${childPath}: field ${sub.name} given twice`);
-          seen.add(sub.name);
-          this.check(child, sub, childPath, problems, options, limit);
-        }
-        return;
-      }
+    if (SCALARS.has(type)) {
+      const what = scalarProblem(type, value);
+      if (what !== undefined) this.report(run, what);
+      return;
     }
+    if (type === 'Opaque') return;
+    if (type === 'Struct') {
+      if (typeof value !== 'object' || Array.isArray(value)) this.report(run, 'a Struct takes a JSON object');
+      return;
+    }
+    const values = this.enums.get(type);
+    if (values === undefined && !run.options.strictEnums && !this.fields.has(type)) {
+      // An enum the lists do not enumerate (udm_fields.txt lists only those its checks use).
+      if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) {
+        this.report(run, `${type} takes an enum value name`);
+      }
+      return;
+    }
+    if (values === undefined) {
+      this.report(run, `type ${type} is not in the field lists`);
+      return;
+    }
+    if (typeof value === 'number' && Number.isInteger(value)) return;
+    if (typeof value !== 'string') this.report(run, `${type} takes an enum value name`);
+    else if (!values.has(value)) this.report(run, `"${value}" is not a ${type} value`);
   }
+}
+
+interface Run {
+  readonly problems: string[];
+  readonly path: string[];
+  readonly options: ValidateOptions;
+  readonly limit: number;
 }
 
 /** Why `value` is not valid proto3 JSON for scalar `type`, or undefined. */
@@ -305,18 +317,20 @@ export function scalarProblem(type: string, value: unknown): string | undefined 
   }
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** Why `value` is not an RFC3339 Timestamp in google.protobuf.Timestamp's range, or undefined. */
 export function timestampProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'a Timestamp takes an RFC3339 string';
   const m = RFC3339.exec(value);
   if (!m) return `"${value}" is not an RFC3339 timestamp`;
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms) || Number(m[1]) < 1) return `"${value}" is not a valid date`;
-  // The date must exist as written (Date.parse rolls 2026-02-30 over into March).
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const check = new Date(Date.UTC(y, mo - 1, d));
-  check.setUTCFullYear(y);
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return `"${value}" is not a valid date`;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  // The date must exist as written (2026-02-30 is not rolled over into March).
+  if (year < 1 || days === undefined || day < 1 || day > days) return `"${value}" is not a valid date`;
   if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) return `"${value}" is not a valid time`;
   return undefined;
 }

@@ -259,5 +259,20 @@ describe('Chronicle entities:import simulator', () => {
     assert.equal((await post(bare)).status, 200);
     assert.equal(recorder.acceptedIds.get('bare'), 1);
     assert.equal(recorder.entities.length, 0);
+    // The cheaper mode skips the field check, not the required metadata.
+    const unknownField = {
+      inlineSource: {
+        entities: [{ metadata: { productEntityId: 'loose', entityType: 'URL' }, entity: { link: 'x' } }],
+        logType: 'GTI_IOC_STREAM',
+      },
+    };
+    options = { requireInterval: false };
+    assert.equal((await post(unknownField)).status, 400);
+    options = { requireInterval: false, checkFields: false };
+    assert.equal((await post(unknownField)).status, 200);
+    const noType = {
+      inlineSource: { ...unknownField.inlineSource, entities: [{ metadata: {}, entity: {} }] },
+    };
+    assert.equal((await post(noType)).status, 400);
   });
 });

@@ -166,6 +166,12 @@ describe('entity field list and paths', () => {
       /valid date/,
     );
     assert.match(problems({ metadata: { collectedTimestamp: 1767225600 } }).join(), /RFC3339/);
+    assert.match(problems({ metadata: { collectedTimestamp: '2025-02-29T00:00:00Z' } }).join(), /valid date/);
+    assert.match(problems({ metadata: { collectedTimestamp: '2026-01-01T24:00:00Z' } }).join(), /valid time/);
+    assert.deepEqual(
+      problems({ metadata: { collectedTimestamp: '2024-02-29T23:59:59.123456789+02:00' } }),
+      [],
+    );
     assert.match(
       problems({ metadata: { threat: [{ verdictInfo: [{ maliciousCount: 2 ** 31 }] }] } }).join(),
       /int32/,
