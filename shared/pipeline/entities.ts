@@ -101,7 +101,7 @@ export interface PreparedEntity {
   readonly json: Buffer;
   /** json.length. */
   readonly bytes: number;
-  /** Optional parts removed to fit maxEntityBytes (camelCase paths); empty when untouched. */
+  /** Optional parts removed to fit chunkMaxBytes (ENTITY_TRIM_ORDER paths); empty when untouched. */
   readonly trimmed: readonly string[];
 }
 
@@ -362,7 +362,7 @@ export function createEntityBuilder(options: EntityOptions): EntityBuilder {
         kind: 'skipped',
         id,
         reason: 'unsupported_type',
-        detail: `notification ${id} is about a ${q(view.type)} item: no entity type for it`,
+        detail: `notification ${id} is about a ${q(view.type.slice(0, 64))} item: no entity type for it`,
       };
     }
     const dropped = new Set<TrimPath>();
