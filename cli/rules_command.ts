@@ -76,9 +76,12 @@ export const rulesCommand: CliCommand = async (argv, ctx) => {
   if (files.length === 0) throw new ValidationError(`No rules (*.yaral) in ${source}`);
   const converted = files.map((file) => {
     const { text, count } = substituteLogType(readFileSync(join(source, file), 'utf8'), logType);
-    if (count === 0) {
+    // A rule may select by product instead (the entity-graph rules); but a quoted default log type
+    // left anywhere else would keep matching the wrong type after the export.
+    const code = text.replace(/\/\/[^\n]*/g, '');
+    if (logType !== RULES_LOG_TYPE && code.includes(`"${RULES_LOG_TYPE}"`)) {
       throw new ValidationError(
-        `${join(source, file)} has no metadata.log_type comparison with "${RULES_LOG_TYPE}": nothing to substitute; nothing was written`,
+        `${join(source, file)} names "${RULES_LOG_TYPE}" outside a metadata.log_type comparison: it cannot be substituted safely; nothing was written`,
       );
     }
     return { file, text, count };

@@ -32,6 +32,17 @@ export function logsImportEnvelope(forwarder: string | undefined): RequestEnvelo
   return { prefix, suffix, overheadBytes: Buffer.byteLength(prefix) + Buffer.byteLength(suffix) };
 }
 
+/**
+ * The entities:import envelope (REST reference: projects.locations.instances.entities/import):
+ * `{"inlineSource":{"entities":[Entity, ...],"logType":"<log type>"}}`.
+ */
+export function entitiesImportEnvelope(logType: string): RequestEnvelope {
+  if (logType === '') throw new RangeError('logType must not be empty');
+  const prefix = '{"inlineSource":{"entities":[';
+  const suffix = `],"logType":${JSON.stringify(logType)}}}`;
+  return { prefix, suffix, overheadBytes: Buffer.byteLength(prefix) + Buffer.byteLength(suffix) };
+}
+
 /** Exact UTF-8 size of the body these entries make: the envelope, each entry, the commas. */
 export function bodyBytes(entries: readonly EntryParts[], envelope: RequestEnvelope): number {
   let bytes = envelope.overheadBytes + Math.max(0, entries.length - 1);

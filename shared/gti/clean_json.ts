@@ -81,6 +81,10 @@ export class JsonCleaner {
   private mLen = 0;
   private depth = 0;
   private top: TopMember[] = [];
+  /** Members of the top-level `attributes` object, offsets relative to that object's first byte. */
+  private nested: TopMember[] = [];
+  /** Set while the top-level member being read is `attributes`. */
+  private atAttributes = false;
   /** Key order by shape fingerprint: member positions in sorted order. */
   private shapes = new Map<number, Int32Array>();
   /** Member offsets of the object being reordered, in key order. */
@@ -124,6 +128,8 @@ export class JsonCleaner {
     this.mLen = 0;
     this.depth = 0;
     this.top = [];
+    this.nested = [];
+    this.atAttributes = false;
     try {
       this.ws();
       if (this.p >= end || src[this.p] !== LBRACE) return false;
@@ -139,6 +145,7 @@ export class JsonCleaner {
     } catch (error) {
       if (error === UNSUPPORTED || error instanceof SyntaxError || error instanceof RangeError) {
         this.top = [];
+        this.nested = [];
         return false;
       }
       throw error;
@@ -148,6 +155,21 @@ export class JsonCleaner {
   /** The cleaned JSON of a top-level member of the last cleaned object, or undefined. */
   member(key: string): Buffer | undefined {
     for (const m of this.top) if (m.key === key) return this.out.subarray(m.start, m.end);
+    return undefined;
+  }
+
+  /**
+   * The cleaned JSON of a member of the last cleaned object's top-level `attributes` object (a
+   * notification's attributes), or undefined: what the entity view needs, without another pass.
+   */
+  attributeMember(key: string): Buffer | undefined {
+    if (this.nested.length === 0) return undefined;
+    let base = -1;
+    for (const m of this.top) if (m.key === 'attributes') base = m.start;
+    if (base < 0) return undefined;
+    for (const m of this.nested) {
+      if (m.key === key) return this.out.subarray(base + m.start, base + m.end);
+    }
     return undefined;
   }
 
@@ -413,6 +435,8 @@ export class JsonCleaner {
     const src = this.src;
     const end = this.end;
     const open = this.enter();
+    // The value of the top-level member `attributes` (depth 2 is a top-level member's own value).
+    const capture = this.atAttributes && this.depth === 2;
     const base = this.mLen;
     let kept = 0;
     let sorted = true;
@@ -453,6 +477,7 @@ export class JsonCleaner {
         this.emit(ks, ke);
         this.emit(colon, colon + 1);
         const valueStart = memberStart + (ke - ks) + 1;
+        if (top) this.atAttributes = isAttributesKey(src, ks, ke);
         if (this.value()) {
           if (kept === 0) firstKept = memberStart;
           kept++;
@@ -482,6 +507,7 @@ export class JsonCleaner {
     if (!sorted) this.reorder(base, firstKept, shape);
     this.emit(close, close + 1);
     if (top) this.recordTop(base, sorted);
+    else if (capture) this.nested = this.collect(base, sorted, open);
     this.mLen = base;
     return true;
   }
@@ -596,19 +622,24 @@ export class JsonCleaner {
   }
 
   private recordTop(base: number, sorted: boolean): void {
+    this.top = this.collect(base, sorted, 0);
+  }
+
+  /** The kept members of the object just closed, in key order, offsets minus `origin`. */
+  private collect(base: number, sorted: boolean, origin: number): TopMember[] {
     const m = this.members;
     const count = (this.mLen - base) / STRIDE;
-    const top: TopMember[] = [];
+    const members: TopMember[] = [];
     for (let n = 0; n < count; n++) {
       const i = sorted ? base + n * STRIDE : (this.order[n] as number);
       if (m[i + 2] === REMOVED) continue;
-      top.push({
+      members.push({
         key: this.src.toString('latin1', (m[i] as number) + 1, (m[i + 1] as number) - 1),
-        start: m[i + 3] as number,
-        end: m[i + 4] as number,
+        start: (m[i + 3] as number) - origin,
+        end: (m[i + 4] as number) - origin,
       });
     }
-    this.top = top;
+    return members;
   }
 }
 
@@ -620,6 +651,15 @@ export class JsonCleaner {
 function plainRun(src: Buffer, p: number, table: Uint8Array): number {
   while (table[src[p] as number] === 1) p++;
   return p;
+}
+
+const ATTRIBUTES_KEY = Buffer.from('"attributes"', 'latin1');
+
+/** True when the quoted key src[ks, ke) is "attributes". */
+function isAttributesKey(src: Buffer, ks: number, ke: number): boolean {
+  if (ke - ks !== ATTRIBUTES_KEY.length) return false;
+  for (let i = 0; i < ATTRIBUTES_KEY.length; i++) if (src[ks + i] !== ATTRIBUTES_KEY[i]) return false;
+  return true;
 }
 
 function isDigit(c: number | undefined): boolean {

@@ -236,9 +236,9 @@ describe('standalone sync end to end', () => {
         };
         const run = await runSync(env);
         assert.equal(run.code, 0, run.stderr);
-        const summary = JSON.parse(run.stdout) as { notifications: number; splits: number };
+        const summary = JSON.parse(run.stdout) as { notifications: number; chronicleSplits: number };
         assert.equal(summary.notifications, dataset.size);
-        assert.ok(summary.splits > 0, 'chunks were split');
+        assert.ok(summary.chronicleSplits > 0, 'chunks were split');
         const refused = chronicle.requests.filter((r) => r.status !== 200);
         assert.ok(
           refused.length > 0 && refused.every((r) => r.status === oversizeStatus && r.bytes > 150_000),
@@ -249,7 +249,7 @@ describe('standalone sync end to end', () => {
           .split('\n')
           .filter((l) => l.includes('splitting chunk'))
           .map((l) => JSON.parse(l) as { status: number });
-        assert.equal(splitLines.length, summary.splits);
+        assert.equal(splitLines.length, summary.chronicleSplits);
         assert.ok(splitLines.every((l) => l.status === oversizeStatus));
       } finally {
         await gti.close();

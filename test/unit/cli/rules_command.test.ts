@@ -74,11 +74,19 @@ describe('rules export', () => {
       run.out().stderr,
     );
     assert.deepEqual(readdirSync(out).sort(), sources.sort());
+    let substituted = 0;
     for (const file of sources) {
       const text = readFileSync(join(out, file), 'utf8');
-      assert.match(text, /\$ioc\.metadata\.log_type = "MY_IOC_FEED"/, file);
+      const original = readFileSync(join(PARSER_DIR, 'rules', file), 'utf8');
       assert.doesNotMatch(text, /log_type\s*!?=\s*"GTI_IOC_STREAM"/, file);
+      if (/metadata\.log_type\s*!?=\s*"GTI_IOC_STREAM"/.test(original)) {
+        assert.match(text, /\$ioc\.metadata\.log_type = "MY_IOC_FEED"/, file);
+        substituted += 1;
+      } else {
+        assert.equal(text, original, `${file} has no log type comparison: exported unchanged`);
+      }
     }
+    assert.ok(substituted > 0, 'at least one shipped rule compares the log type');
     assert.deepEqual(
       sources.map((f) => readFileSync(join(PARSER_DIR, 'rules', f), 'utf8')),
       before,
@@ -92,22 +100,22 @@ describe('rules export', () => {
   it('defaults to OUTPUT_DIR/rules', async () => {
     const run = context({ OUTPUT_DIR: join(scratch, 'out-default') });
     assert.equal(await main(['rules', 'export', '--dir', PARSER_DIR], run.ctx), 0, run.out().stderr);
-    assert.ok(existsSync(join(scratch, 'out-default', 'rules', 'gti_ioc_ip_contacted.yaral')));
+    assert.ok(existsSync(join(scratch, 'out-default', 'rules', 'gti_ioc_stream_ip_contacted.yaral')));
   });
 
-  it('writes nothing when a rule has no log type comparison, and never over its own sources', async () => {
+  it('writes nothing when a rule names the default log type outside a comparison, and never over its own sources', async () => {
     const copy = join(scratch, 'custom_parser');
     cpSync(PARSER_DIR, copy, { recursive: true });
     writeFileSync(
       join(copy, 'rules', 'zz_other.yaral'),
-      'rule other { events: $e.metadata.event_type = "X" }\n',
+      'rule other { events: $e.metadata.event_type = "X" $e.metadata.description = "GTI_IOC_STREAM" }\n',
     );
     const out = join(scratch, 'never');
-    const run = context({});
+    const run = context({ CHRONICLE_LOG_TYPE: 'MY_IOC_FEED' });
     assert.equal(await main(['rules', 'export', '--out', out, '--dir', copy], run.ctx), 1);
     assert.match(
       run.out().stderr,
-      /zz_other\.yaral has no metadata\.log_type comparison .*nothing was written/,
+      /zz_other\.yaral names "GTI_IOC_STREAM" outside a metadata\.log_type comparison.*nothing was written/,
     );
     assert.equal(existsSync(out), false);
 

@@ -26,8 +26,8 @@ import {
   readDashboardFile,
 } from '../../../shared/chronicle/dashboards.js';
 import { IGNORED_EVENT_FIELDS } from '../../../shared/chronicle/parser_validation.js';
+import { UdmSchema } from '../../../sim/udm_schema.js';
 import { type CbnStatement, parseCbn, walk, writtenFields } from '../../helpers/cbn.js';
-import { UdmSchema } from '../../helpers/udm_schema.js';
 
 const DIR = fileURLToPath(new URL('../../../../custom_parser/', import.meta.url));
 const UDM_PREFIX = 'event.idm.read_only_udm.';

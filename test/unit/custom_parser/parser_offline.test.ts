@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { toSnakeCase } from '../../../shared/chronicle/parser_validation.js';
 import { cleanObject } from '../../../shared/gti/clean.js';
+import { UdmSchema } from '../../../sim/udm_schema.js';
 import {
   type CbnStatement,
   CONVERT_TYPES,
@@ -19,7 +20,6 @@ import {
   walk,
   writtenFields,
 } from '../../helpers/cbn.js';
-import { UdmSchema } from '../../helpers/udm_schema.js';
 
 const DIR = fileURLToPath(new URL('../../../../custom_parser/', import.meta.url));
 const UDM_PREFIX = 'event.idm.read_only_udm.';

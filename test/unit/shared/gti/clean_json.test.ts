@@ -257,4 +257,73 @@ describe('JsonCleaner', () => {
     assert.equal(cleaner.member('type')?.toString(), '"url"');
     assert.equal(cleaner.member('context_attributes')?.toString(), '{"notification_id":"n2"}');
   });
+
+  it('names the members of the top-level attributes object, wherever cleaning moved them', () => {
+    // A top-level "attributes" object among other members, keys in any order, whitespace and all.
+    const withAttributes = fc
+      .tuple(
+        json.filter((v) => v.trimStart().startsWith('{')),
+        objectText,
+        fc.nat({ max: 8 }),
+        whitespace,
+      )
+      .map(([attributes, rest, at, ws]) => {
+        const inner = rest.trim().slice(1, -1);
+        const members = inner === '' ? [] : [inner];
+        members.splice(Math.min(at, members.length), 0, `"attributes":${ws}${attributes}`);
+        return `{${members.join(',')}}`;
+      });
+    fc.assert(
+      fc.property(withAttributes, (text) => {
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          return; // a duplicate "attributes" key from `rest`: not this test's concern
+        }
+        const got = fast(text);
+        if (got === undefined) return;
+        const cleaned = cleanObject(parsed);
+        const attributes = cleaned.attributes;
+        if (attributes === undefined || typeof attributes !== 'object' || Array.isArray(attributes)) {
+          for (const key of ['a', 'b', 'md5']) assert.equal(cleaner.attributeMember(key), undefined);
+          return;
+        }
+        for (const [key, value] of Object.entries(attributes as Record<string, unknown>)) {
+          assert.equal(cleaner.attributeMember(key)?.toString('utf8'), JSON.stringify(value), key);
+        }
+        assert.equal(cleaner.attributeMember('no such key'), undefined);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('names attribute members only of the top-level attributes object', () => {
+    cleaner.clean(
+      Buffer.from('{"z":1,"x":{"attributes":{"md5":"deep"}},"attributes":{"size":2,"md5":"top","e":""}}'),
+    );
+    assert.equal(cleaner.attributeMember('md5')?.toString(), '"top"');
+    assert.equal(cleaner.attributeMember('size')?.toString(), '2');
+    assert.equal(cleaner.attributeMember('e'), undefined);
+    cleaner.clean(Buffer.from('{"x":{"attributes":{"md5":"deep"}},"attributes":[{"md5":"in array"}]}'));
+    assert.equal(cleaner.attributeMember('md5'), undefined);
+    cleaner.clean(Buffer.from('{"attributes":{"md5":""},"id":"x"}'));
+    assert.equal(cleaner.attributeMember('md5'), undefined);
+    // Nothing carries over from one object to the next, nor from one the fast path refused.
+    cleaner.clean(Buffer.from('{"attributes":{"md5":"a"}}'));
+    assert.equal(cleaner.clean(Buffer.from('{"attributes":{"md5":"b"},"k\\u0041":1}')), undefined);
+    assert.equal(cleaner.attributeMember('md5'), undefined);
+  });
+
+  it('names the attributes of realistic notifications as the definition cleans them', () => {
+    const dataset = generatedDataset({ count: 60, oversizedEvery: 25 });
+    for (let i = 0; i < dataset.size; i++) {
+      const notification = dataset.get(i);
+      assert.ok(cleaner.clean(Buffer.from(JSON.stringify(notification, null, i % 2 === 0 ? 0 : 2))));
+      const attributes = cleanObject(notification).attributes as Record<string, unknown>;
+      for (const [key, value] of Object.entries(attributes)) {
+        assert.equal(cleaner.attributeMember(key)?.toString('utf8'), JSON.stringify(value), key);
+      }
+    }
+  });
 });
