@@ -5,34 +5,15 @@
  * gcp-metadata warn (an unexpected answer rather than a network error).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
 import { type LoopbackServer, startLoopbackServer } from '../helpers/loopback.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const PARSER_DIR = fileURLToPath(new URL('../../../custom_parser/', import.meta.url));
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('ioc-stream process without credentials', () => {
   let metadata: LoopbackServer;

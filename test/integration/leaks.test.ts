@@ -6,13 +6,11 @@
  * imported; the checkpoint; exit codes.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createChronicleClient } from '../../shared/chronicle/client.js';
 import { deliverBody } from '../../shared/chronicle/delivery.js';
 import {
@@ -28,11 +26,11 @@ import { createGtiClient } from '../../shared/gti/client.js';
 import { startChronicleSimulator } from '../../sim/chronicle_simulator.js';
 import { type Dataset, generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
+import { runCli } from '../helpers/cli.js';
 import { type LoopbackServer, startLoopbackServer } from '../helpers/loopback.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
 import { assertNoSecretFragment, fakeAccessToken, fakeGtiKey } from '../helpers/secrets.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const CUSTOMER = '01234567-89ab-4cde-8f01-23456789abcd';
 const NO_RETRY = { maxAttempts: 1, maxTotalMs: 5_000, baseDelayMs: 1, maxDelayMs: 1 };
 
@@ -301,21 +299,7 @@ interface RunResult {
 }
 
 function runSync(env: Record<string, string>): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'sync', '--json'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['sync', '--json'], env);
 }
 
 describe('ioc-stream sync against misbehaving services', () => {

@@ -4,20 +4,19 @@
  * fake (real @google-cloud/secret-manager client).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { FileCheckpointStore } from '../../shared/pipeline/checkpoint.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
 import { type Dataset, demoDataset, generatedDataset } from '../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';
+import { runCli } from '../helpers/cli.js';
 import { startMetadataFake } from '../helpers/metadata_fake.js';
 import { startSecretManagerFake } from '../helpers/secret_manager_fake.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const API_KEY = 'gti-key-7f3c9a1e5b2d4c6f8a0b';
 const TOKEN = 'fake-access-token-4b1d9e';
 const CUSTOMER = '01234567-89ab-4cde-8f01-23456789abcd';
@@ -57,22 +56,7 @@ function baseEnv(gti: GtiSimulator, chronicle: ChronicleSimulator, dataset: Data
 }
 
 function runSync(env: Record<string, string>, onSpawn?: (child: ChildProcess) => void): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'sync', '--json'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    onSpawn?.(child);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runCli(['sync', '--json'], env, onSpawn);
 }
 
 function allIds(dataset: Dataset): string[] {

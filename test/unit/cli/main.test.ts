@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { errorLine, main, quietMetadataLookupWarnings } from '../../../cli/main.js';
 import { registerSecret } from '../../../shared/core/redact.js';
+import { cliContext } from '../../helpers/cli.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
@@ -11,40 +12,26 @@ const VERSION = (
   }
 ).version;
 
-function context(env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  return {
-    ctx: {
-      env,
-      stdout: { write: (t: string) => (stdout += t) },
-      stderr: { write: (t: string) => (stderr += t) },
-      signal: new AbortController().signal,
-    },
-    out: () => ({ stdout, stderr }),
-  };
-}
-
 describe('ioc-stream CLI', () => {
   it('lists the commands and rejects unknown ones', async () => {
-    const help = context({});
+    const help = cliContext({});
     assert.equal(await main(['--help'], help.ctx), 0);
     for (const name of ['sync', 'dev', 'trigger', 'dlq', 'parser', 'doctor', 'rules', 'version'])
       assert.match(help.out().stdout, new RegExp(`\\b${name}\\b`));
-    const unknown = context({});
+    const unknown = cliContext({});
     assert.equal(await main(['frobnicate'], unknown.ctx), 2);
     assert.match(unknown.out().stderr, /unknown command "frobnicate"/);
   });
 
   it('reports every configuration problem at once and exits 2', async () => {
-    const run = context({ VT_LIMIT: '99', CHRONICLE_REGION: 'Mars 1' });
+    const run = cliContext({ VT_LIMIT: '99', CHRONICLE_REGION: 'Mars 1' });
     assert.equal(await main(['sync'], run.ctx), 2);
     assert.match(run.out().stderr, /VT_LIMIT: must be between 1 and 40/);
     assert.match(run.out().stderr, /CHRONICLE_REGION: must be a SecOps region/);
   });
 
   it('never sends demo data to a configured Chronicle: a GTI key is required then', async () => {
-    const run = context({
+    const run = cliContext({
       CHRONICLE_CUSTOMER_ID: '01234567-89ab-4cde-8f01-23456789abcd',
       GCP_PROJECT_ID: 'my-project',
     });
@@ -53,14 +40,14 @@ describe('ioc-stream CLI', () => {
   });
 
   it('rejects unknown options with a clear message', async () => {
-    const run = context({});
+    const run = cliContext({});
     assert.equal(await main(['sync', '--bogus'], run.ctx), 2);
     assert.match(run.out().stderr, /bogus/);
   });
 
   it('prints its version with --version, -v and version', async () => {
     for (const argv of [['--version'], ['-v'], ['version']]) {
-      const run = context({});
+      const run = cliContext({});
       assert.equal(await main(argv, run.ctx), 0);
       assert.equal(run.out().stdout, `ioc-stream ${VERSION}\n`);
     }

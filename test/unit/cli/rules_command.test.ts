@@ -7,22 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../../cli/main.js';
 import { substituteLogType } from '../../../cli/rules_command.js';
 import { ValidationError } from '../../../shared/core/errors.js';
+import { cliContext } from '../../helpers/cli.js';
 
 const PARSER_DIR = fileURLToPath(new URL('../../../../custom_parser/', import.meta.url));
-
-function context(env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  return {
-    ctx: {
-      env,
-      stdout: { write: (t: string) => (stdout += t) },
-      stderr: { write: (t: string) => (stderr += t) },
-      signal: new AbortController().signal,
-    },
-    out: () => ({ stdout, stderr }),
-  };
-}
 
 describe('rules export', () => {
   let scratch: string;
@@ -67,7 +54,7 @@ describe('rules export', () => {
     const out = join(scratch, 'exported');
     const sources = readdirSync(join(PARSER_DIR, 'rules')).filter((f) => f.endsWith('.yaral'));
     const before = sources.map((f) => readFileSync(join(PARSER_DIR, 'rules', f), 'utf8'));
-    const run = context({ CHRONICLE_LOG_TYPE: 'MY_IOC_FEED' });
+    const run = cliContext({ CHRONICLE_LOG_TYPE: 'MY_IOC_FEED' });
     assert.equal(
       await main(['rules', 'export', '--out', out, '--dir', PARSER_DIR], run.ctx),
       0,
@@ -98,7 +85,7 @@ describe('rules export', () => {
   });
 
   it('defaults to OUTPUT_DIR/rules', async () => {
-    const run = context({ OUTPUT_DIR: join(scratch, 'out-default') });
+    const run = cliContext({ OUTPUT_DIR: join(scratch, 'out-default') });
     assert.equal(await main(['rules', 'export', '--dir', PARSER_DIR], run.ctx), 0, run.out().stderr);
     assert.ok(existsSync(join(scratch, 'out-default', 'rules', 'gti_ioc_stream_ip_contacted.yaral')));
   });
@@ -111,7 +98,7 @@ describe('rules export', () => {
       'rule other { events: $e.metadata.event_type = "X" $e.metadata.description = "GTI_IOC_STREAM" }\n',
     );
     const out = join(scratch, 'never');
-    const run = context({ CHRONICLE_LOG_TYPE: 'MY_IOC_FEED' });
+    const run = cliContext({ CHRONICLE_LOG_TYPE: 'MY_IOC_FEED' });
     assert.equal(await main(['rules', 'export', '--out', out, '--dir', copy], run.ctx), 1);
     assert.match(
       run.out().stderr,
@@ -120,7 +107,7 @@ describe('rules export', () => {
     assert.equal(existsSync(out), false);
 
     rmSync(join(copy, 'rules', 'zz_other.yaral'));
-    const self = context({});
+    const self = cliContext({});
     assert.equal(await main(['rules', 'export', '--out', join(copy, 'rules'), '--dir', copy], self.ctx), 1);
     assert.match(self.out().stderr, /is the rules' own directory/);
   });
