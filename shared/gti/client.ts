@@ -43,8 +43,6 @@ export interface IocStreamQuery {
 export interface IocStreamPage {
   /** The `data` items, cleaned from the response bytes (see gti_page.ts). */
   readonly items: readonly PageItem[];
-  /** Time spent reading the body into cleaned items (our own processing, not network), ms. */
-  readonly processingMs: number;
   /** Cursor of the next page; undefined on the last page. */
   readonly nextCursor: string | undefined;
   /** meta.count when the API gives it. */
@@ -123,7 +121,6 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     const body = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after']);
     let page: SplitPage;
-    const split = performance.now();
     try {
       page = splitPage(body, cleaner);
     } catch {
@@ -142,7 +139,6 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       count: typeof meta?.count === 'number' ? meta.count : undefined,
       bytes: body.length,
       elapsedMs: performance.now() - started,
-      processingMs: performance.now() - split,
     };
   };
 

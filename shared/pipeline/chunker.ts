@@ -48,14 +48,7 @@ export async function* chunkEntries(
   entries: AsyncIterable<PreparedEntry> | Iterable<PreparedEntry>,
   envelope: RequestEnvelope,
   maxBytes: number,
-  timing: { assemblyMs: number } = { assemblyMs: 0 },
 ): AsyncGenerator<Chunk> {
-  const assemble = (seq: number, list: readonly PreparedEntry[]): Chunk => {
-    const started = performance.now();
-    const chunk = assembleChunk(seq, list, envelope);
-    timing.assemblyMs += performance.now() - started;
-    return chunk;
-  };
   let pending: PreparedEntry[] = [];
   let size = envelope.overheadBytes;
   let seq = 0;
@@ -63,7 +56,7 @@ export async function* chunkEntries(
     const added = entry.bytes + (pending.length > 0 ? 1 : 0);
     if (pending.length > 0 && size + added > maxBytes) {
       seq += 1;
-      yield assemble(seq, pending);
+      yield assembleChunk(seq, pending, envelope);
       pending = [];
       size = envelope.overheadBytes;
     }
@@ -77,6 +70,6 @@ export async function* chunkEntries(
   }
   if (pending.length > 0) {
     seq += 1;
-    yield assemble(seq, pending);
+    yield assembleChunk(seq, pending, envelope);
   }
 }

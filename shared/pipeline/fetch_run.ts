@@ -27,8 +27,6 @@ export interface RunStats {
   trimmed: number;
   /** meta.count of the first page when GTI gives it (a hint for ETA). */
   expected: number | undefined;
-  /** Time spent in our own code (reading pages into cleaned items, entries, chunking), ms. */
-  processingMs: number;
 }
 
 export interface RunOptions {
@@ -97,7 +95,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     bytes: 0,
     trimmed: 0,
     expected: undefined,
-    processingMs: 0,
   };
   const dedup = new Deduplicator(options.checkpoint);
   const tracker = new WatermarkTracker(options.checkpoint);
@@ -118,7 +115,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
       const receivedMs = clock();
       stats.pages += 1;
       if (stats.pages === 1) stats.expected = page.count;
-      const started = performance.now();
       const ready: PreparedEntry[] = [];
       for (const item of page.items) {
         stats.fetched += 1;
@@ -129,8 +125,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
         ready.push(entry);
       }
       stats.duplicates = dedup.skipped;
-      // Reading the page into cleaned items happened in the GTI client: our code too.
-      stats.processingMs += performance.now() - started + page.processingMs;
       yield* ready;
       options.onProgress?.(stats);
       if (page.nextCursor !== undefined && options.shouldStop?.()) {
@@ -177,13 +171,11 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     inFlight.add(task);
   };
 
-  const timing = { assemblyMs: 0 };
   try {
     for await (const chunk of chunkEntries(
       entriesFromPages(),
       logsImportEnvelope(options.entryOptions.forwarder),
       options.entryOptions.chunkMaxBytes,
-      timing,
     )) {
       stats.chunks += 1;
       stats.bytes += chunk.bytes;
@@ -196,7 +188,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   }
   await Promise.all(inFlight);
   await saving;
-  stats.processingMs += timing.assemblyMs;
   if (failure === undefined && !incremental && !stoppedEarly && tracker.mark !== undefined) {
     // Newest first: only a complete run may move the mark (older pages may still be unfetched).
     await options.saveCheckpoint(tracker.mark);

@@ -15,7 +15,6 @@ describe('sync summary', () => {
       bytes: 1000,
       trimmed: 0,
       expected: 40,
-      processingMs: 5,
       seconds: 1.5,
       requests: 4,
       retries: 1,
