@@ -4,7 +4,7 @@
  * drops `deliveryAttempt`); a push whose message has no data is left as the raw push body
  * `{message, subscription, deliveryAttempt?}`. Both shapes are accepted here.
  */
-import { decodeMessageData, type MessageAttributes } from '../shared/cloud/pubsub.js';
+import { decodeMessageData, type MessageAttributes, messageDataProblem } from '../shared/cloud/pubsub.js';
 
 export interface PushedMessage {
   readonly data: Buffer;
@@ -12,6 +12,8 @@ export interface PushedMessage {
   readonly messageId: string | undefined;
   /** Only present when the raw push body reached the function (see above). */
   readonly deliveryAttempt: number | undefined;
+  /** Why `data` could not be decoded (then it is empty), or undefined. */
+  readonly dataProblem: string | undefined;
 }
 
 interface RawMessage {
@@ -37,6 +39,7 @@ export function pushedMessage(event: unknown): PushedMessage {
   const id = message.messageId ?? message.message_id;
   return {
     data: decodeMessageData(message.data),
+    dataProblem: messageDataProblem(message.data),
     attributes,
     messageId: typeof id === 'string' ? id : undefined,
     deliveryAttempt:

@@ -80,6 +80,21 @@ export function createPublisher(settings: PubSubSettings): Publisher {
   };
 }
 
+/**
+ * Why a pushed message's `data` cannot be read, or undefined when it can (absent counts as empty).
+ * Push bodies carry it as proto3 JSON `bytes`: base64, standard or URL-safe, with or without
+ * padding (https://protobuf.dev/programming-guides/json/). Node's decoder skips any other
+ * character silently, so `%%%` would read as empty data: checked here first.
+ */
+export function messageDataProblem(data: unknown): string | undefined {
+  if (data === undefined || data === null || Buffer.isBuffer(data)) return undefined;
+  if (typeof data !== 'string') return `message data is a ${typeof data}, not a base64 string`;
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(data) || data.replace(/=+$/, '').length % 4 === 1) {
+    return `message data is not valid base64 (${data.length} characters)`;
+  }
+  return undefined;
+}
+
 /** Reads a Pub/Sub message's data, given as base64 (push / CloudEvent), a Buffer or absent. */
 export function decodeMessageData(data: unknown): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'base64');

@@ -13,9 +13,10 @@ export interface Chunk {
   readonly body: string;
   readonly bytes: number;
   readonly ids: readonly string[];
-  /** notification_date of each entry, same order as ids. */
-  readonly dates: readonly number[];
-  readonly newestDate: number;
+  /** notification_date of each entry, same order as ids (undefined: none usable, see PreparedEntry). */
+  readonly dates: readonly (number | undefined)[];
+  /** The newest of `dates`; undefined when no entry has one. */
+  readonly newestDate: number | undefined;
 }
 
 /**
@@ -44,11 +45,11 @@ export function assembleChunk(
   entries: readonly PreparedEntry[],
   envelope: RequestEnvelope,
 ): Chunk {
-  let newest = Number.NEGATIVE_INFINITY;
+  let newest: number | undefined;
   // Exact UTF-8 size without a pass over the body: each entry's bytes are exact, plus the commas.
   let bytes = envelope.overheadBytes + Math.max(0, entries.length - 1);
   for (const e of entries) {
-    if (e.date > newest) newest = e.date;
+    if (e.date !== undefined && (newest === undefined || e.date > newest)) newest = e.date;
     bytes += e.bytes;
   }
   const payload = writeBody(entries, envelope, bytes);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { main } from '../../../cli/main.js';
 
@@ -47,5 +48,28 @@ describe('ioc-stream CLI', () => {
     const run = context({});
     assert.equal(await main(['sync', '--bogus'], run.ctx), 2);
     assert.match(run.out().stderr, /bogus/);
+  });
+
+  it('trigger refuses a --start ahead of now before publishing anything', async () => {
+    // Stands in for the Pub/Sub emulator: any publish attempt would connect to it.
+    let connections = 0;
+    const pubsub = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => pubsub.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = context({
+        GCP_PROJECT_ID: 'my-project',
+        PUBSUB_TRIGGER_TOPIC: 'ioc-stream-trigger',
+        PUBSUB_EMULATOR_HOST: `127.0.0.1:${(pubsub.address() as AddressInfo).port}`,
+      });
+      const future = new Date(Date.now() + 3 * 86_400_000).toISOString();
+      assert.equal(await main(['trigger', '--start', future], run.ctx), 1);
+      assert.match(run.out().stderr, /TimeAheadError: trigger "start" is/);
+      assert.equal(connections, 0, 'nothing published');
+    } finally {
+      await new Promise((resolve) => pubsub.close(resolve));
+    }
   });
 });
