@@ -53,7 +53,7 @@ export interface SyncSummary extends RunStats {
  * After a stop (signal), how long a Chronicle request already under way may still finish and be
  * checkpointed before the run gives up on it (it may then be imported again next run).
  */
-export const STOP_GRACE_MS = 1000;
+export const STOP_GRACE_MS = 500;
 
 export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
   const { config, logger } = deps;
