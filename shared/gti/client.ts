@@ -2,18 +2,21 @@
  * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
  * holds the whole result set; the next page is requested while the caller works on the current
  * one (at most one request in flight per cursor). Retries 429 TooManyRequestsError, 5xx and network
- * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up)
- * and 400/401/403/404 fail at once with the API's error code. Errors
+ * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up:
+ * the error names it and when it resets, when known) and 400/401/403/404 fail at once with the
+ * API's error code. A cursor that comes back within one paging ends it (PagingError) instead of
+ * reading in a circle; `requestsPerMinute` paces requests for a per-minute quota. Errors
  * never carry the API key or the request headers. Each response body is kept as bytes and read
  * into cleaned items as it arrives (gti_page.ts): no notification is ever parsed into objects
  * unless the byte cleaner leaves it to the object path.
  */
 import type { Got } from 'got';
-import { GtiApiError } from '../core/errors.js';
+import { GtiApiError, PagingError } from '../core/errors.js';
 import { createHttpClient, describeErrorBody } from '../core/http.js';
+import { createPacer } from '../core/pacer.js';
 import type { Secret } from '../core/redact.js';
 import { redact } from '../core/redact.js';
-import { parseRetryAfter, type RetryPolicy, withRetry } from '../core/retry.js';
+import { parseRetryAfter, type RetryPolicy, type Sleep, withRetry } from '../core/retry.js';
 import { JsonCleaner } from './clean_json.js';
 import { type SplitPage, splitPage } from './page.js';
 import type { PageItem } from './page_item.js';
@@ -29,6 +32,15 @@ export interface GtiClientOptions {
     status: number | undefined;
     code: string | undefined;
   }) => void;
+  /**
+   * At most this many requests (retries included) start in any minute, for keys with a per-minute
+   * quota (VirusTotal's public API allows 4 requests "in any given 1 minute time frame",
+   * https://docs.virustotal.com/docs/api-overview). Unset: no pacing.
+   */
+  readonly requestsPerMinute?: number | undefined;
+  /** How waits are made (retry backoff, pacing); default a timer. */
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
 }
 
 export interface IocStreamQuery {
@@ -72,6 +84,12 @@ export function isGtiQuotaExceeded(error: unknown): error is GtiApiError {
   return error instanceof GtiApiError && error.status === 429 && error.vtCode === GTI_QUOTA_EXCEEDED;
 }
 
+/**
+ * GTI deletes IOC Stream notifications automatically after 7 days (REFERENCE.md, "Retention";
+ * https://gtidocs.virustotal.com/docs/ioc-stream): nothing older can be fetched.
+ */
+export const GTI_RETENTION_SECONDS = 7 * 86_400;
+
 /** Formats unix seconds as the ioc_stream date filter value (UTC, second precision). */
 export function gtiDate(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
@@ -80,6 +98,11 @@ export function gtiDate(seconds: number): string {
 export function createGtiClient(options: GtiClientOptions): GtiClient {
   // Bodies are read one at a time (synchronously), so one cleaner serves every page.
   const cleaner = new JsonCleaner();
+  const now = options.now ?? Date.now;
+  const pace =
+    options.requestsPerMinute === undefined
+      ? undefined
+      : createPacer(options.requestsPerMinute, { now, ...(options.sleep ? { sleep: options.sleep } : {}) });
   let http: Got | undefined;
   const client = (): Got => {
     http ??= createHttpClient({
@@ -96,6 +119,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     if (query.filter !== '') searchParams.filter = query.filter;
     if (query.cursor !== undefined) searchParams.cursor = query.cursor;
     if (query.descriptorsOnly) searchParams.descriptors_only = 'true';
+    await pace?.(signal);
     const started = performance.now();
     let response: {
       statusCode: number;
@@ -121,7 +145,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     const status = response.statusCode;
     const raw = response.body;
     const body = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after']);
+    if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after'], now());
     let page: SplitPage;
     const split = performance.now();
     try {
@@ -156,6 +180,8 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
           : { retryable: false },
       {
         ...(signal ? { signal } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        now,
         onRetry: ({ attempt: n, delayMs, error }) => {
           const e = error instanceof GtiApiError ? error : undefined;
           options.onRetry?.({ attempt: n, delayMs, status: e?.status, code: e?.vtCode });
@@ -166,17 +192,25 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
   return {
     fetchPage,
     async *pages(query, signal) {
+      // Every cursor this run has followed: one that comes back would page in a circle forever.
+      const used = new Set<string>();
       let pending: Promise<IocStreamPage> | undefined = fetchPage(query, signal);
-      while (pending) {
+      for (let n = 1; pending; n++) {
         const page: IocStreamPage = await pending;
+        const cursor = page.nextCursor;
+        const loop = cursor !== undefined && used.has(cursor);
+        if (cursor !== undefined) used.add(cursor);
         // Ask for the next page now, so the network works while the caller processes this one.
-        pending =
-          page.nextCursor === undefined
-            ? undefined
-            : fetchPage({ ...query, cursor: page.nextCursor }, signal);
+        pending = cursor === undefined || loop ? undefined : fetchPage({ ...query, cursor }, signal);
         // A consumer that stops early must not leave an unhandled rejection behind.
         pending?.catch(() => undefined);
         yield page;
+        if (loop) {
+          throw new PagingError(
+            `GTI page ${n} gave a cursor this run already followed (it points back to an earlier page); ` +
+              'stopping rather than reading the same pages forever (what was imported stays imported)',
+          );
+        }
       }
     },
   };
@@ -191,7 +225,58 @@ function cursorFromLink(link: unknown): string | undefined {
   }
 }
 
-function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
+/** VT's three API quotas (https://docs.virustotal.com/docs/consumption-quotas-handled). */
+export type QuotaKind = 'minute' | 'daily' | 'monthly';
+
+/**
+ * Which quota a QuotaExceededError names, when its message names exactly one. VT documents the
+ * three (a minute, daily or monthly quota, https://docs.virustotal.com/reference/errors) but not
+ * the message wording: reading it from the message is *unconfirmed*, so an unclear one gives
+ * undefined and the error lists all three.
+ */
+export function quotaKind(message: string): QuotaKind | undefined {
+  const named: QuotaKind[] = [];
+  if (/\bminute\b/i.test(message)) named.push('minute');
+  if (/\b(daily|day)\b/i.test(message)) named.push('daily');
+  if (/\b(monthly|month)\b/i.test(message)) named.push('monthly');
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/**
+ * When a used-up quota resets: a Retry-After when GTI sends one (*unconfirmed* on 429, VT does not
+ * document it); otherwise daily quotas at 00:00 UTC and monthly ones at 00:00 UTC on the 1st
+ * ("How consumption quotas are handled", https://docs.virustotal.com/docs/consumption-quotas-handled),
+ * a minute quota within a minute. Undefined when the quota is not known.
+ */
+export function quotaResetMs(
+  kind: QuotaKind | undefined,
+  retryAfterMs: number | undefined,
+  nowMs: number,
+): number | undefined {
+  if (retryAfterMs !== undefined) return nowMs + retryAfterMs;
+  const d = new Date(nowMs);
+  if (kind === 'daily') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  if (kind === 'monthly') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  if (kind === 'minute') return nowMs + 60_000;
+  return undefined;
+}
+
+function quotaHint(kind: string | undefined, resetsAtMs: number | undefined): string {
+  const which =
+    kind === undefined ? 'a GTI API quota (per minute, day or month)' : `the ${kind} GTI API quota`;
+  const when =
+    resetsAtMs !== undefined
+      ? `it resets at ${new Date(resetsAtMs).toISOString()}`
+      : 'a minute quota resets within a minute, a daily one at 00:00 UTC, a monthly one on the 1st';
+  return ` (${which}: the quota is used up; ${when}; not retried)`;
+}
+
+function apiError(
+  status: number,
+  body: string,
+  retryAfter: string | string[] | undefined,
+  nowMs: number,
+): GtiApiError {
   const { message, error } = describeErrorBody(body);
   // A VT error code is a name (WrongCredentialsError, ...): anything else there is not copied.
   const code = error?.code;
@@ -200,8 +285,10 @@ function apiError(status: number, body: string, retryAfter: string | string[] | 
   const quota = status === 429 && vtCode === GTI_QUOTA_EXCEEDED;
   // A 429 with any other code (or none) is "too many at once": retried like 5xx.
   const retryable = !quota && !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
+  const kind = quota ? quotaKind(message) : undefined;
+  const resetsAtMs = quota ? quotaResetMs(kind, parseRetryAfter(retryAfter, nowMs), nowMs) : undefined;
   const hint = quota
-    ? ' (the GTI API quota is used up: per minute, day or month by contract; daily quotas reset at 00:00 UTC; not retried)'
+    ? quotaHint(kind, resetsAtMs)
     : status === 401
       ? ' (check the GTI API key)'
       : status === 403
@@ -211,6 +298,8 @@ function apiError(status: number, body: string, retryAfter: string | string[] | 
     status,
     ...(vtCode ? { vtCode } : {}),
     retryable,
-    ...(retryable ? { retryAfterMs: parseRetryAfter(retryAfter) } : {}),
+    ...(retryable ? { retryAfterMs: parseRetryAfter(retryAfter, nowMs) } : {}),
+    ...(kind ? { quota: kind } : {}),
+    ...(resetsAtMs !== undefined ? { resetsAtMs } : {}),
   });
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError } from '../../shared/core/errors.js';
 import { Secret } from '../../shared/core/redact.js';
 import { cleanObject } from '../../shared/gti/clean.js';
 import { createGtiClient } from '../../shared/gti/client.js';
 import type { Checkpoint } from '../../shared/pipeline/checkpoint.js';
 import type { Chunk } from '../../shared/pipeline/chunker.js';
-import { runFetch } from '../../shared/pipeline/fetch_run.js';
+import { type InvalidItemReport, type RunOptions, runFetch } from '../../shared/pipeline/fetch_run.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
@@ -136,7 +135,7 @@ async function fixedPageGti(body: string): Promise<{ baseUrl: string; close: () 
   return { baseUrl: `${server.origin}/api/v3`, close: server.close };
 }
 
-async function runOnPage(items: readonly string[]) {
+async function runOnPage(items: readonly string[], extra: Partial<RunOptions> = {}) {
   const gti = await fixedPageGti(
     `{\n  "data": [\n${items.join(',\n')}\n  ],\n  "meta": {"count": ${items.length}},\n  "links": {"self": "x"}\n}`,
   );
@@ -164,6 +163,7 @@ async function runOnPage(items: readonly string[]) {
       saveCheckpoint: async (mark) => {
         saved.push(mark);
       },
+      ...extra,
     });
     return { result, delivered, saved };
   } catch (error) {
@@ -211,26 +211,42 @@ describe('fetch run from GTI bytes', () => {
     const { error, delivered, saved, result } = await runOnPage([]);
     assert.equal(error, undefined);
     assert.deepEqual(delivered, []);
-    assert.deepEqual(saved, [{ date: 1, ids: [] }]);
-    assert.deepEqual(result?.checkpoint, { date: 1, ids: [] });
+    assert.equal(saved.length, 1);
+    assert.deepEqual({ ...saved[0], readToEndAt: 0 }, { date: 1, ids: [], readToEndAt: 0 });
+    assert.ok(
+      Math.abs((saved[0]?.readToEndAt ?? 0) - Date.now() / 1000) < 60,
+      'records when it read to the end',
+    );
+    assert.deepEqual(result?.checkpoint, saved[0]);
   });
 
-  it('stops at an item that is not valid JSON or not a usable notification, and never moves past it', async () => {
-    for (const bad of [
-      '{"type":"file","id":"f9","context_attributes":{"notification_date":1767225609}}',
-      '{"type":"file","id":"f9","attributes":{"n":tru},"context_attributes":{"notification_id":"n9","notification_date":1767225609}}',
-    ]) {
-      const { error, delivered, saved } = await runOnPage([...items.slice(0, 2), bad, ...items.slice(2)]);
-      assert.ok(error instanceof ValidationError, String(error));
-      assert.match(
-        error.message,
-        /GTI returned (an unusable notification|a data item that is not valid JSON \(\d+ bytes\))/,
-      );
-      assert.ok(!error.message.includes('tru'), 'the error does not quote the payload');
-      const ids = delivered.flatMap((c) => c.ids);
-      assert.deepEqual(ids, ['n1', 'n2'].slice(0, ids.length), 'only items before the bad one');
-      for (const mark of saved) assert.ok(mark.date < 1767225609);
-    }
+  it('imports an item without a usable id or date, or not JSON, labelled and reported with its position, and goes on', async () => {
+    const noId = '{"type":"file","id":"f9","context_attributes":{"notification_date":1767225609}}';
+    const notJson =
+      '{"type":"file","id":"f9","attributes":{"n":tru},"context_attributes":{"notification_id":"n9","notification_date":1767225610}}';
+    const reports: InvalidItemReport[] = [];
+    const { error, delivered, saved, result } = await runOnPage(
+      [...items.slice(0, 2), noId, notJson, ...items.slice(2)],
+      { onInvalidItem: (r) => reports.push(r) },
+    );
+    assert.equal(error, undefined);
+    const ids = delivered.flatMap((c) => c.ids);
+    assert.equal(ids.length, 6);
+    assert.deepEqual([ids[0], ids[1], ids[4], ids[5]], ['n1', 'n2', 'n3', 'n4']);
+    assert.match(ids[2] ?? '', /^derived-/);
+    assert.match(ids[3] ?? '', /^derived-/);
+    assert.deepEqual(
+      reports.map((r) => [r.page, r.index, r.invalid]),
+      [
+        [1, 2, ['context_attributes.notification_id']],
+        [1, 3, ['item']],
+      ],
+    );
+    assert.equal(result?.stats.invalid, 2);
+    // The item without a date never moves the mark; the one with a date does.
+    assert.equal(saved.at(-1)?.date, 1767225609);
+    const unparsed = decodedEntries(delivered)[3] ?? '';
+    assert.equal((JSON.parse(unparsed) as Record<string, string>).ioc_stream_unparsed, notJson);
   });
 });
 
@@ -269,7 +285,7 @@ describe('collection time', () => {
           delivered.push(chunk);
         },
         saveCheckpoint: async () => undefined,
-        clock: () => {
+        now: () => {
           pageTimes.push(t0 + pageTimes.length * 60_000);
           return pageTimes.at(-1) ?? t0;
         },
