@@ -21,7 +21,7 @@ import {
 } from '../shared/chronicle/api.js';
 import { type AccessTokenProvider, createAccessTokenProvider } from '../shared/chronicle/auth.js';
 import { type ChronicleTarget, chronicleTarget, instanceName } from '../shared/chronicle/resources.js';
-import { readCheckpoint, STATE_COLLECTION } from '../shared/cloud/firestore_state.js';
+import { readStreamCheckpoint, STATE_COLLECTION } from '../shared/cloud/firestore_state.js';
 import { createPubSubClient, pubSubSettings } from '../shared/cloud/pubsub.js';
 import { type Config, requireSettings } from '../shared/core/config.js';
 import {
@@ -36,7 +36,7 @@ import { redact } from '../shared/core/redact.js';
 import type { RetryPolicy } from '../shared/core/retry.js';
 import { createApiKeyProvider, secretResourceName } from '../shared/gti/api_key.js';
 import { createGtiClient, gtiDate } from '../shared/gti/client.js';
-import { parseItem } from '../shared/gti/page_item.js';
+import { readItem } from '../shared/gti/page_item.js';
 import { commandConfig } from './options.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skipped' | 'unchecked';
@@ -265,7 +265,9 @@ async function checkGti(config: Config, timeoutMs: number): Promise<CheckResult>
   }
   let date: number;
   try {
-    date = item.kind === 'cleaned' ? item.date : parseItem(item.raw).context_attributes.notification_date;
+    const itemDate = item.kind === 'cleaned' ? item.date : readItem(item.raw).date;
+    if (itemDate === undefined) throw new Error('its notification_date is missing or malformed');
+    date = itemDate;
   } catch (error) {
     return {
       ...base,
@@ -500,7 +502,7 @@ async function checkFirestore(config: Config, timeoutMs: number): Promise<CheckR
   };
   try {
     const checkpoint = await bounded(
-      readCheckpoint(settings, config.entries.useCaseName),
+      readStreamCheckpoint(settings, config.entries.useCaseName),
       timeoutMs,
       'Firestore',
     );

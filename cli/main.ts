@@ -4,7 +4,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, describeError } from '../shared/core/errors.js';
+import { ConfigError, describeError, InterruptedError } from '../shared/core/errors.js';
 import { redact } from '../shared/core/redact.js';
 import type { CliCommand, CliContext } from './context.js';
 
@@ -131,12 +131,13 @@ if (isEntry) {
   });
   const controller = new AbortController();
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    controller.abort();
-  });
-  process.on('SIGTERM', () => controller.abort());
+    if (interrupts > 1) process.exit(new InterruptedError(signal).exitCode);
+    controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   const code = await main(process.argv.slice(2), {
     env: process.env,
     stdout: process.stdout,
@@ -144,4 +145,6 @@ if (isEntry) {
     signal: controller.signal,
   });
   process.exitCode = code;
+  // A stopped command has said what it did; a request it gave up on must not keep the process alive.
+  if (controller.signal.aborted) process.exit(code);
 }

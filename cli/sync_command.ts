@@ -10,12 +10,14 @@ import { createChronicleClient, type LogImporter } from '../shared/chronicle/cli
 import { createLocalSink } from '../shared/chronicle/local_sink.js';
 import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { type Config, requireSettings } from '../shared/core/config.js';
+import { InterruptedError } from '../shared/core/errors.js';
 import { createLogger, type Logger } from '../shared/core/logger.js';
 import { Secret } from '../shared/core/redact.js';
 import { retryPolicy } from '../shared/core/retry_config.js';
 import { createApiKeyProvider } from '../shared/gti/api_key.js';
 import { createGtiClient } from '../shared/gti/client.js';
 import { FileCheckpointStore } from '../shared/pipeline/checkpoint.js';
+import { lockCheckpoint } from '../shared/pipeline/checkpoint_lock.js';
 import { runSync, type SyncSummary } from '../shared/pipeline/sync.js';
 import type { CliCommand, CliContext } from './context.js';
 import { COMMON_OPTIONS, commandConfig } from './options.js';
@@ -53,6 +55,7 @@ async function gtiSource(config: Config, logger: Logger): Promise<GtiSource> {
         timeoutMs: config.http.timeoutMs,
         retry,
         onRetry,
+        requestsPerMinute: config.gti.requestsPerMinute,
       }),
       initialStartSeconds: undefined,
       description: `GTI ${config.gti.baseUrl}`,
@@ -136,21 +139,23 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
   }
   const source = await gtiSource(config, logger);
   const demo = source.initialStartSeconds !== undefined;
+  // One run per checkpoint: a second one would fetch and import everything again.
+  const checkpointPath = demo ? `${config.outputDir}/demo-checkpoint.json` : config.checkpointFile;
+  const lock = await lockCheckpoint(checkpointPath).catch(async (error: unknown) => {
+    await source.close();
+    throw error;
+  });
   try {
     const sink = importer(config);
-    const store = new FileCheckpointStore(
-      demo ? `${config.outputDir}/demo-checkpoint.json` : config.checkpointFile,
-    );
+    const store = new FileCheckpointStore(checkpointPath);
     logger.info(demo ? 'mode: demo (no GTI key configured)' : 'mode: live', {
       source: source.description,
       destination: sink.target,
       checkpoint: store.description,
     });
-    let stop = false;
-    const onAbort = () => {
-      stop = true;
-      logger.warn('stop requested: finishing the current page, then saving the checkpoint');
-    };
+    // A signal stops the run at once, whatever it waits for (a request, a retry, the pacing):
+    // what was imported is checkpointed, the rest is fetched again by the next run.
+    const onAbort = () => logger.warn('stop requested: stopping now and saving the checkpoint');
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const progress = createProgress(ctx.stderr, !values.quiet && config.log.format === 'text');
     const summary = await runSync({
@@ -161,14 +166,20 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
       store,
       retry: retryPolicy(config),
       ...(source.initialStartSeconds !== undefined
-        ? { initialStartSeconds: source.initialStartSeconds }
+        ? { initialStartSeconds: source.initialStartSeconds, sevenDayRetention: false }
         : {}),
-      stopRequested: () => stop,
+      signal: ctx.signal,
       onProgress: (s) => progress.update(s),
-    }).finally(() => {
-      progress.done();
-      ctx.signal.removeEventListener('abort', onAbort);
-    });
+    })
+      .catch((error: unknown) => {
+        if (!ctx.signal.aborted) throw error;
+        return undefined;
+      })
+      .finally(() => {
+        progress.done();
+        ctx.signal.removeEventListener('abort', onAbort);
+      });
+    if (summary === undefined || ctx.signal.aborted) return await interrupted(ctx, store, logger);
     logger.info('sync finished', { ...summaryFields(summary), event: 'sync_run' });
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify({ ...summaryFields(summary), destination: sink.target })}\n`);
@@ -185,6 +196,21 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
     }
     return 0;
   } finally {
+    await lock.release();
     await source.close();
   }
 };
+
+/** Reports a run stopped by a signal: where the checkpoint stands, and the shell's exit code for it. */
+async function interrupted(ctx: CliContext, store: FileCheckpointStore, logger: Logger): Promise<number> {
+  const reason: unknown = ctx.signal.reason;
+  const stop = reason instanceof InterruptedError ? reason : new InterruptedError('SIGINT');
+  const mark = await store.load().catch(() => undefined);
+  const at = mark ? new Date(mark.date * 1000).toISOString() : undefined;
+  logger.warn('sync interrupted', { event: 'sync_interrupted', signal: stop.signal, checkpoint: at });
+  ctx.stderr.write(
+    `ioc-stream sync: interrupted by ${stop.signal}; ${at ? `checkpoint at ${at}` : 'no checkpoint yet'} ` +
+      `(${store.description}); run again to continue\n`,
+  );
+  return stop.exitCode;
+}

@@ -7,10 +7,12 @@
  *
  * Errors: retryable ones (GTI 5xx/429 after in-process retries, Pub/Sub, Firestore unavailable)
  * throw, so Pub/Sub redelivers the trigger with backoff; permanent ones (bad configuration, bad
- * trigger message, GTI 400/401/403, unreadable secret) are logged with outcome "failed" and the
- * trigger is acknowledged: redelivering cannot fix them, the next scheduled trigger tries again
- * anyway and the "fetcher failing" alert reports them. Nothing is lost either way: the checkpoint
- * only covers published chunks.
+ * trigger message, GTI 400/401/403, a used-up GTI quota, a start or checkpoint ahead of the clock,
+ * paging that would never end, unreadable secret) are logged with outcome "failed" (with a stable
+ * `reason` for those alerts select on, see failureFields) and the trigger is acknowledged:
+ * redelivering cannot fix them, the next scheduled trigger tries again anyway and the "fetcher
+ * failing" alert reports them. Nothing is lost either way: the checkpoint only covers published
+ * chunks.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
@@ -19,10 +21,17 @@ import type { FirestoreState, HeldLease } from '../shared/cloud/firestore_state.
 import type { Publisher } from '../shared/cloud/pubsub.js';
 import { parseTriggerData, type TriggerOverrides, triggerData } from '../shared/cloud/trigger_message.js';
 import type { Config } from '../shared/core/config.js';
-import { describeError, isRetryable } from '../shared/core/errors.js';
+import {
+  describeError,
+  isRetryable,
+  PagingError,
+  TimeAheadError,
+  ValidationError,
+} from '../shared/core/errors.js';
 import type { Logger } from '../shared/core/logger.js';
-import type { GtiClient } from '../shared/gti/client.js';
-import { runFetch } from '../shared/pipeline/fetch_run.js';
+import { type GtiClient, isGtiQuotaExceeded } from '../shared/gti/client.js';
+import { checkRunStart, logStartReport } from '../shared/pipeline/checkpoint.js';
+import { invalidItemLogger, runFetch } from '../shared/pipeline/fetch_run.js';
 import { entryOptions } from '../shared/pipeline/log_entries.js';
 import { pushedMessage } from './pubsub_event.js';
 
@@ -52,6 +61,26 @@ export function stopAfterMs(budgetSeconds: number): number {
 export function checkpointName(useCaseName: string, filter: string | undefined): string {
   if (!filter) return useCaseName;
   return `${useCaseName}--filter-${createHash('sha256').update(filter).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The stable `reason` of a failed run, for alerts and log queries: gti_quota_exceeded,
+ * time_ahead (a start or checkpoint ahead of the clock), paging_loop (GTI's paging would not
+ * end); undefined for other failures (the `error` field says what happened).
+ */
+export function failureFields(error: unknown): Record<string, unknown> {
+  if (isGtiQuotaExceeded(error)) {
+    return {
+      reason: 'gti_quota_exceeded',
+      ...(error.quota ? { quota: error.quota } : {}),
+      ...(error.resetsAtMs !== undefined
+        ? { quota_resets_at: new Date(error.resetsAtMs).toISOString() }
+        : {}),
+    };
+  }
+  if (error instanceof TimeAheadError) return { reason: 'time_ahead' };
+  if (error instanceof PagingError) return { reason: 'paging_loop' };
+  return {};
 }
 
 export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promise<void> {
@@ -86,16 +115,19 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
     const message = pushedMessage(event);
     fields.trigger_message_id = message.messageId;
     try {
+      if (message.undecodable !== undefined)
+        throw new ValidationError(`trigger ${message.undecodable.problem}`);
       overrides = parseTriggerData(message.data, new Date(startedAt));
     } catch (error) {
       fields.error = describeError(error);
+      fields.reason = 'invalid_trigger';
       finish('failed', 'error');
       return; // a malformed trigger can never succeed: acknowledge it
     }
     if (overrides.continuation) fields.continuation = true;
     if (overrides.filter) fields.filter = overrides.filter;
     if (overrides.start !== undefined) fields.backfill_start = new Date(overrides.start * 1000).toISOString();
-    if (overrides.reason) fields.reason = overrides.reason;
+    if (overrides.reason) fields.trigger_reason = overrides.reason;
 
     let held: HeldLease | undefined;
     try {
@@ -116,6 +148,17 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       // A backfill start resets this run's checkpoint (see trigger_message.ts).
       const checkpoint = overrides.start === undefined ? ours.checkpoint : undefined;
       fields.checkpoint = checkpoint ? new Date(checkpoint.date * 1000).toISOString() : undefined;
+      const initialStartSeconds = overrides.start ?? config.gti.initialStartSeconds;
+      const report = checkRunStart({
+        checkpoint,
+        checkpointName: `checkpoint ${ours.store.description}`,
+        startSeconds: initialStartSeconds,
+        startName:
+          overrides.start === undefined ? 'VT_DATE_FILTER (the first-run start)' : 'The trigger "start"',
+        nowSeconds: Math.floor(startedAt / 1000),
+      });
+      logStartReport(logger.child({ run_id: runId }), report);
+      if (report.retentionGap) fields.retention_gap = report.retentionGap;
 
       const stopAt = startedAt + stopAfterMs(config.fetcher.timeBudgetSeconds);
       const incremental = config.gti.order === 'date+';
@@ -125,7 +168,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         order: config.gti.order,
         limit: config.gti.limit,
         checkpoint,
-        initialStartSeconds: overrides.start ?? config.gti.initialStartSeconds,
+        initialStartSeconds,
         entryOptions: entryOptions(config, new Date(startedAt)),
         concurrency: deps.publishConcurrency ?? 4,
         deliver: async (chunk) => {
@@ -135,6 +178,9 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         // Newest-first runs only move the checkpoint when complete, so they never stop early.
         ...(incremental ? { shouldStop: () => now() >= stopAt } : {}),
         signal: ours.lost,
+        maxPagesWithoutNew: config.gti.maxPagesWithoutNew,
+        onInvalidItem: invalidItemLogger(logger.child({ run_id: runId })),
+        now,
       });
       Object.assign(fields, {
         notifications: result.stats.notifications,
@@ -142,6 +188,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         trimmed: result.stats.trimmed,
         pages: result.stats.pages,
         duplicates: result.stats.duplicates,
+        invalid: result.stats.invalid,
         bytes: result.stats.bytes,
         checkpoint: result.checkpoint ? new Date(result.checkpoint.date * 1000).toISOString() : undefined,
       });
@@ -165,6 +212,7 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
     } catch (error) {
       const cause = held?.lost.aborted ? held.lost.reason : error;
       fields.error = describeError(cause);
+      Object.assign(fields, failureFields(cause));
       const retry = isRetryable(cause);
       fields.retry = retry;
       finish('failed', 'error');

@@ -37,6 +37,7 @@ function fetcher(): Handler {
         apiKey: createApiKeyProvider(config),
         timeoutMs: config.http.timeoutMs,
         retry: retryPolicy(config),
+        requestsPerMinute: config.gti.requestsPerMinute,
       }),
       state: createFirestoreState(firestoreSettings(config)),
       publisher: createPublisher(pubSubSettings(config)),

@@ -4,7 +4,7 @@
  * drops `deliveryAttempt`); a push whose message has no data is left as the raw push body
  * `{message, subscription, deliveryAttempt?}`. Both shapes are accepted here.
  */
-import { decodeMessageData, type MessageAttributes } from '../shared/cloud/pubsub.js';
+import { decodeMessageData, type MessageAttributes, undecodableData } from '../shared/cloud/pubsub.js';
 
 export interface PushedMessage {
   /** The decoded data (empty when absent or undecodable). */
@@ -51,24 +51,4 @@ export function pushedMessage(event: unknown): PushedMessage {
         ? e.deliveryAttempt
         : undefined,
   };
-}
-
-/** Standard or URL-safe base64, padded or not (Pub/Sub push sends standard, padded). */
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-/** Why `data` cannot be decoded as base64, with the bytes as received; undefined when it can (or is absent). */
-function undecodableData(data: unknown): PushedMessage['undecodable'] {
-  if (data === undefined || data === null || Buffer.isBuffer(data)) return undefined;
-  if (typeof data !== 'string') {
-    const kind = Array.isArray(data) ? 'an array' : `a ${typeof data}`;
-    return {
-      problem: `message data is ${kind}, not base64 text`,
-      received: Buffer.from(JSON.stringify(data) ?? String(data), 'utf8'),
-    };
-  }
-  const unpadded = data.replace(/=+$/, '');
-  if (BASE64.test(data) && unpadded.length % 4 !== 1 && (data === unpadded || data.length % 4 === 0)) {
-    return undefined;
-  }
-  return { problem: 'message data is not valid base64', received: Buffer.from(data, 'utf8') };
 }

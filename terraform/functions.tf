@@ -68,6 +68,8 @@ locals {
     VT_ORDER                  = var.gti.order
     VT_LIMIT                  = tostring(var.gti.limit)
     VT_DATE_FILTER            = var.gti.initial_start
+    VT_REQUESTS_PER_MINUTE    = var.gti.requests_per_minute == null ? "" : tostring(var.gti.requests_per_minute)
+    VT_MAX_PAGES_WITHOUT_NEW  = tostring(var.gti.max_pages_without_new)
     CHRONICLE_PROJECT_ID      = local.secops_project
     CHRONICLE_CUSTOMER_ID     = var.chronicle.customer_id
     CHRONICLE_REGION          = var.chronicle.region

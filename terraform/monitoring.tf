@@ -3,7 +3,11 @@
 # Log contract (the functions log one structured JSON line per invocation; Cloud Logging stores
 # it as jsonPayload):
 #   fetcher  message "fetch run finished"  event "fetch_run"        notifications, chunks, trimmed,
-#            outcome = ok | continued | lease_held | failed
+#            outcome = ok | continued | lease_held | failed, and on some failures a stable
+#            reason = gti_quota_exceeded | invalid_trigger | time_ahead | paging_loop;
+#            outcome ok = the run read the stream to its end
+#            a WARN line with event "retention_gap" (last_read, retained_from) when a run starts
+#            more than 7 days after the stream was last read (GTI keeps notifications 7 days)
 #   sender   message "chunk processed"     event "chunk_processed"  entries, bytes,
 #            outcome = sent | split | dead_lettered | retry
 # 2nd gen functions log as their Cloud Run service (resource.type cloud_run_revision).
@@ -22,11 +26,15 @@ locals {
     chunks_processed      = "logging.googleapis.com/user/${local.metric_prefix}_chunks_processed"
     chunks_sent           = "logging.googleapis.com/user/${local.metric_prefix}_chunks_sent"
     chunks_dead_lettered  = "logging.googleapis.com/user/${local.metric_prefix}_chunks_dead_lettered"
+    fetch_failures        = "logging.googleapis.com/user/${local.metric_prefix}_fetch_failures"
+    retention_gaps        = "logging.googleapis.com/user/${local.metric_prefix}_retention_gaps"
   }
   # The same metrics as PromQL names (dashboard): the first "/" becomes ":", other specials "_".
   promql_metric = { for k, v in local.metric_type : k => "logging_googleapis_com:user_${local.metric_prefix}_${k}" }
 
   absent_window_seconds = min(82800, max(600, var.alerts.fetcher_missed_periods * local.schedule_period))
+  # A metric-absence condition lasts at most 23.5 hours (Cloud Monitoring, "Metric-absence alerting policies").
+  stream_end_window_seconds = var.alerts.stream_end_hours * 3600
 }
 
 # --- Metrics -----------------------------------------------------------------------------------
@@ -168,6 +176,44 @@ resource "google_logging_metric" "chunks_dead_lettered" {
       growth_factor      = 2
       scale              = 1
     }
+  }
+}
+
+resource "google_logging_metric" "fetch_failures" {
+  project     = var.project_id
+  name        = "${local.metric_prefix}_fetch_failures"
+  description = "Failed fetch runs by reason (gti_quota_exceeded, invalid_trigger, time_ahead, paging_loop; empty for other errors)."
+  filter      = "${local.fetch_run_filter} AND jsonPayload.outcome=\"failed\""
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "IOC Stream fetch failures"
+
+    labels {
+      key         = "reason"
+      value_type  = "STRING"
+      description = "gti_quota_exceeded, invalid_trigger, time_ahead, paging_loop or empty"
+    }
+  }
+
+  label_extractors = {
+    reason = "EXTRACT(jsonPayload.reason)"
+  }
+}
+
+resource "google_logging_metric" "retention_gaps" {
+  project     = var.project_id
+  name        = "${local.metric_prefix}_retention_gaps"
+  description = "Fetch runs that started more than 7 days after the stream was last read (GTI keeps notifications 7 days)."
+  filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.fetcher_service}\" AND jsonPayload.event=\"retention_gap\""
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "IOC Stream possible retention gaps"
   }
 }
 
@@ -365,4 +411,104 @@ resource "google_monitoring_alert_policy" "chunk_backlog_age" {
     mime_type = "text/markdown"
     content   = "Chunks in `${google_pubsub_subscription.chunks.name}` wait longer than expected: the sender `${local.sender_service}` is failing (retries) or throttled. Check its logs (`jsonPayload.event=\"chunk_processed\"`, outcome retry) and SecOps quota."
   }
+}
+
+resource "google_monitoring_alert_policy" "gti_quota_exceeded" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "IOC Stream: GTI API quota used up (${local.prefix})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = "ERROR"
+
+  conditions {
+    display_name = "Fetch run failed with reason gti_quota_exceeded"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.fetch_failures}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.reason=\"gti_quota_exceeded\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "GTI answered 429 QuotaExceededError: a minute, daily or monthly quota of the API key is used up. The run stopped at once (nothing is lost: the next run continues from the checkpoint); its log line (`jsonPayload.reason=\"gti_quota_exceeded\"`) names the quota and when it resets when known (daily quotas reset at 00:00 UTC, monthly ones on the 1st). If it recurs, the schedule asks more than the quota allows: lower the frequency or set gti.requests_per_minute."
+  }
+
+  depends_on = [google_logging_metric.fetch_failures]
+}
+
+resource "google_monitoring_alert_policy" "retention_gap" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "IOC Stream: possible gap, stream not read for over 7 days (${local.prefix})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = "CRITICAL"
+
+  conditions {
+    display_name = "A fetch run reported event retention_gap"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_type.retention_gaps}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A fetch run started more than 7 days after the stream was last read to its end. GTI deletes IOC Stream notifications after 7 days, so notifications dated between `last_read` and `retained_from` (see the WARN line with `jsonPayload.event=\"retention_gap\"`) may be lost. Find why the fetcher did not run (scheduler, quota, errors) before it happens again."
+  }
+
+  depends_on = [google_logging_metric.retention_gaps]
+}
+
+resource "google_monitoring_alert_policy" "stream_not_read_to_end" {
+  count = var.alerts.enabled ? 1 : 0
+
+  project               = var.project_id
+  display_name          = "IOC Stream: stream not read to its end for ${var.alerts.stream_end_hours} h (${local.prefix})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = "WARNING"
+
+  conditions {
+    display_name = "No fetch run with outcome ok for ${var.alerts.stream_end_hours} hours"
+
+    condition_absent {
+      filter   = "metric.type=\"${local.metric_type.fetch_runs}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.outcome=\"ok\""
+      duration = "${local.stream_end_window_seconds}s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "No fetch run of `${local.fetcher_service}` has read the IOC Stream to its end (outcome ok) for ${var.alerts.stream_end_hours} hours: runs fail, stop for their time budget without catching up, or do not run. GTI keeps notifications 7 days; act before a gap opens. Check the fetcher logs (`jsonPayload.event=\"fetch_run\"`)."
+  }
+
+  depends_on = [google_logging_metric.fetch_runs]
 }

@@ -110,16 +110,21 @@ variable "gti" {
     API key ("" = <name_prefix>-gti-api-key); add its value by hand, see the README. secret_version:
     version the fetcher reads. base_url: GTI API base. filters: extra ioc_stream filter terms (no
     date: term). order: date+ or date-. limit: notifications per page (1..40). initial_start: where
-    the very first run starts (-1h, -30m, -7d, -2w or an ISO 8601 time).
+    the very first run starts (-1h, -30m, -7d, -2w or an ISO 8601 time). requests_per_minute: pace
+    GTI requests to at most this many in any minute, for keys with a per-minute quota (null = no
+    pacing). max_pages_without_new: a run fails after this many consecutive pages that bring
+    nothing new (a paging loop).
   EOT
   type = object({
-    secret_id      = optional(string, "")
-    secret_version = optional(string, "latest")
-    base_url       = optional(string, "https://www.virustotal.com/api/v3")
-    filters        = optional(string, "")
-    order          = optional(string, "date+")
-    limit          = optional(number, 40)
-    initial_start  = optional(string, "-1h")
+    secret_id             = optional(string, "")
+    secret_version        = optional(string, "latest")
+    base_url              = optional(string, "https://www.virustotal.com/api/v3")
+    filters               = optional(string, "")
+    order                 = optional(string, "date+")
+    limit                 = optional(number, 40)
+    initial_start         = optional(string, "-1h")
+    requests_per_minute   = optional(number)
+    max_pages_without_new = optional(number, 100)
   })
   default = {}
 
@@ -150,6 +155,14 @@ variable "gti" {
   validation {
     condition     = can(regex("^(-[1-9][0-9]*[mhdw]|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$", var.gti.initial_start))
     error_message = "gti.initial_start must be like -1h, -30m, -7d, -2w or an ISO 8601 time."
+  }
+  validation {
+    condition     = var.gti.requests_per_minute == null || (coalesce(var.gti.requests_per_minute, 0) >= 1 && coalesce(var.gti.requests_per_minute, 0) <= 100000 && floor(coalesce(var.gti.requests_per_minute, 0)) == coalesce(var.gti.requests_per_minute, 0))
+    error_message = "gti.requests_per_minute must be null or a whole number between 1 and 100000."
+  }
+  validation {
+    condition     = var.gti.max_pages_without_new >= 1 && var.gti.max_pages_without_new <= 100000 && floor(var.gti.max_pages_without_new) == var.gti.max_pages_without_new
+    error_message = "gti.max_pages_without_new must be a whole number between 1 and 100000."
   }
 }
 
@@ -380,11 +393,12 @@ variable "firestore_location" {
 }
 
 variable "alerts" {
-  description = "Alert policies. enabled: create them. chunk_backlog_age_seconds: alert when the oldest undelivered chunk is older than this. fetcher_missed_periods: alert when no successful fetch run was logged for this many schedule periods."
+  description = "Alert policies. enabled: create them. chunk_backlog_age_seconds: alert when the oldest undelivered chunk is older than this. fetcher_missed_periods: alert when no successful fetch run was logged for this many schedule periods. stream_end_hours: alert when no fetch run has read the stream to its end for this many hours (1..23; GTI keeps notifications 7 days, a separate alert fires when a run finds a possible gap)."
   type = object({
     enabled                   = optional(bool, true)
     chunk_backlog_age_seconds = optional(number, 3600)
     fetcher_missed_periods    = optional(number, 2)
+    stream_end_hours          = optional(number, 12)
   })
   default = {}
 
@@ -395,6 +409,10 @@ variable "alerts" {
   validation {
     condition     = var.alerts.fetcher_missed_periods >= 1 && var.alerts.fetcher_missed_periods <= 12
     error_message = "alerts.fetcher_missed_periods must be between 1 and 12."
+  }
+  validation {
+    condition     = var.alerts.stream_end_hours >= 1 && var.alerts.stream_end_hours <= 23 && floor(var.alerts.stream_end_hours) == var.alerts.stream_end_hours
+    error_message = "alerts.stream_end_hours must be a whole number between 1 and 23 (a metric-absence condition lasts at most 23.5 hours)."
   }
 }
 

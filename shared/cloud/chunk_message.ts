@@ -115,7 +115,10 @@ export function chunkAttributes(runId: string, chunk: Chunk): MessageAttributes 
     [CHUNK_ATTRIBUTES.runId]: runId,
     [CHUNK_ATTRIBUTES.seq]: String(chunk.seq),
     [CHUNK_ATTRIBUTES.entryCount]: String(chunk.ids.length),
-    [CHUNK_ATTRIBUTES.newestNotificationDate]: new Date(chunk.newestDate * 1000).toISOString(),
+    // Absent when no notification in the chunk has a usable date.
+    ...(chunk.newestDate === undefined
+      ? {}
+      : { [CHUNK_ATTRIBUTES.newestNotificationDate]: new Date(chunk.newestDate * 1000).toISOString() }),
     [CHUNK_ATTRIBUTES.byteSize]: String(chunk.bytes),
   });
 }

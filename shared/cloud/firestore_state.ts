@@ -1,7 +1,7 @@
 /**
  * Cloud state in Firestore: one document per stream holding its checkpoint and its fetch lease.
  *
- *   ioc_stream_state/{name}  { checkpoint: {date, ids}, checkpointUpdatedAt, holder, expiresAtMs, acquiredAt }
+ *   ioc_stream_state/{name}  { checkpoint: {date, ids, readToEndAt?}, checkpointUpdatedAt, holder, expiresAtMs, acquiredAt }
  *
  * Every write is a compare-and-set on the document's update time (a precondition checked atomically
  * by Firestore): the lease is taken only if the document is unchanged since it was read and free or
@@ -15,7 +15,12 @@
 import type { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
 import type { Config } from '../core/config.js';
 import { CheckpointError, ConfigError, GRPC, grpcCode } from '../core/errors.js';
-import { type Checkpoint, type CheckpointStore, isCheckpoint } from '../pipeline/checkpoint.js';
+import {
+  type Checkpoint,
+  type CheckpointStore,
+  checkpointDocument,
+  readCheckpoint,
+} from '../pipeline/checkpoint.js';
 
 export const STATE_COLLECTION = 'ioc_stream_state';
 /** Renewals never come closer together than this. */
@@ -82,18 +87,19 @@ function wrap(error: unknown, what: string): CheckpointError {
 function checkpointOf(snap: DocumentSnapshot, name: string): Checkpoint | undefined {
   const data = snap.data() as StateDoc | undefined;
   if (data?.checkpoint === undefined || data.checkpoint === null) return undefined;
-  if (!isCheckpoint(data.checkpoint)) {
+  const checkpoint = readCheckpoint(data.checkpoint);
+  if (checkpoint === undefined) {
     throw new CheckpointError(
       `Checkpoint in ${STATE_COLLECTION}/${name} lacks an integer "date" and an "ids" list; fix or delete it`,
       false,
     );
   }
-  return { date: data.checkpoint.date, ids: [...data.checkpoint.ids] };
+  return checkpoint;
 }
 
 function checkpointFields(checkpoint: Checkpoint, at: number) {
   return {
-    checkpoint: { date: checkpoint.date, ids: [...checkpoint.ids] },
+    checkpoint: checkpointDocument(checkpoint),
     checkpointUpdatedAt: new Date(at).toISOString(),
   };
 }
@@ -102,7 +108,7 @@ function checkpointFields(checkpoint: Checkpoint, at: number) {
  * Unfenced one-off read of a stream's checkpoint (operators: `ioc-stream doctor`); never writes.
  * Throws CheckpointError (retryable unless the database is missing or access is denied).
  */
-export async function readCheckpoint(
+export async function readStreamCheckpoint(
   settings: FirestoreSettings,
   name: string,
 ): Promise<Checkpoint | undefined> {

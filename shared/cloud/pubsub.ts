@@ -107,6 +107,36 @@ export function describePubSubError(error: unknown): string {
   return line.length > PUBSUB_ERROR_MAX ? `${line.slice(0, PUBSUB_ERROR_MAX)}…` : line;
 }
 
+/** Standard or URL-safe base64, padded or not (proto3 JSON `bytes`; Pub/Sub push sends standard, padded). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/**
+ * Why a pushed message's `data` cannot be read as base64, with the bytes as received (so a dead
+ * letter keeps them); undefined when it can, or is absent. Push bodies carry data as proto3 JSON
+ * `bytes` (https://protobuf.dev/programming-guides/json/); Node's decoder skips any other
+ * character silently, so `%%%` would read as empty data: checked here first.
+ */
+export function undecodableData(
+  data: unknown,
+): { readonly problem: string; readonly received: Buffer } | undefined {
+  if (data === undefined || data === null || Buffer.isBuffer(data)) return undefined;
+  if (typeof data !== 'string') {
+    const kind = Array.isArray(data) ? 'an array' : `a ${typeof data}`;
+    return {
+      problem: `message data is ${kind}, not base64 text`,
+      received: Buffer.from(JSON.stringify(data) ?? String(data), 'utf8'),
+    };
+  }
+  const unpadded = data.replace(/=+$/, '');
+  if (BASE64.test(data) && unpadded.length % 4 !== 1 && (data === unpadded || data.length % 4 === 0)) {
+    return undefined;
+  }
+  return {
+    problem: `message data is not valid base64 (${data.length} characters)`,
+    received: Buffer.from(data, 'utf8'),
+  };
+}
+
 /** Reads a Pub/Sub message's data, given as base64 (push / CloudEvent), a Buffer or absent. */
 export function decodeMessageData(data: unknown): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'base64');

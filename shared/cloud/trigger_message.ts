@@ -11,9 +11,17 @@
  *   lies between `start` and the old checkpoint is imported again (that is what a backfill is for).
  * - `continuation`: set by the fetcher when it stops for its time budget; never combined with start.
  * - `reason`: free text saying who sent it (the scheduler sends "schedule"); logged, nothing else.
+ *
+ * A `start` more than a few minutes ahead of now is refused (it would become the checkpoint and
+ * every later run would import nothing). Values quoted back in errors are cut short (echo), and
+ * a filter is at most MAX_FILTER_CHARS long, so no trigger can make a huge log line.
  */
 import { parseStartSpec } from '../core/config.js';
-import { ValidationError } from '../core/errors.js';
+import { echo, ValidationError } from '../core/errors.js';
+import { refuseTimeAhead } from '../pipeline/checkpoint.js';
+
+/** Longest `filter` accepted: far beyond any real set of terms, small enough to log. */
+export const MAX_FILTER_CHARS = 1000;
 
 export interface TriggerOverrides {
   readonly filter?: string;
@@ -24,9 +32,8 @@ export interface TriggerOverrides {
 }
 
 const KEYS = new Set(['filter', 'start', 'continuation', 'reason']);
-const FUTURE_TOLERANCE_SECONDS = 60;
 
-/** Validates a trigger message body; throws ValidationError naming the problem. */
+/** Validates a trigger message body; throws ValidationError (TimeAheadError for a future start) naming the problem. */
 export function parseTriggerData(data: Buffer | string, now: Date = new Date()): TriggerOverrides {
   const text = (typeof data === 'string' ? data : data.toString('utf8')).trim();
   if (text === '') return {};
@@ -42,8 +49,10 @@ export function parseTriggerData(data: Buffer | string, now: Date = new Date()):
   const body = parsed as Record<string, unknown>;
   const unknown = Object.keys(body).filter((k) => !KEYS.has(k));
   if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).map((k) => echo(k, 40));
+    const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : '';
     throw new ValidationError(
-      `trigger message has unknown keys: ${unknown.join(', ')} (allowed: filter, start, continuation, reason)`,
+      `trigger message has unknown keys: ${named.join(', ')}${more} (allowed: filter, start, continuation, reason)`,
     );
   }
   const out: { filter?: string; start?: number; continuation?: boolean; reason?: string } = {};
@@ -59,12 +68,9 @@ export function parseTriggerData(data: Buffer | string, now: Date = new Date()):
     const seconds = parseStartSpec(body.start.trim(), now);
     if (seconds === undefined)
       throw new ValidationError(
-        `trigger "start" is neither an ISO 8601 time nor a relative one like -7d: "${body.start.slice(0, 80)}"`,
+        `trigger "start" is neither an ISO 8601 time nor a relative one like -7d: ${echo(body.start)}`,
       );
-    // A backfill resets the checkpoint to its start: one in the future would skip every
-    // notification until then. A minute of clock skew is tolerated.
-    if (seconds > Math.floor(now.getTime() / 1000) + FUTURE_TOLERANCE_SECONDS)
-      throw new ValidationError(`trigger "start" is in the future: "${body.start.slice(0, 80)}"`);
+    refuseTimeAhead('trigger "start"', seconds, Math.floor(now.getTime() / 1000));
     out.start = seconds;
   }
   if (body.continuation !== undefined) {
@@ -80,12 +86,16 @@ export function parseTriggerData(data: Buffer | string, now: Date = new Date()):
 
 function validateFilter(value: unknown): string {
   if (typeof value !== 'string') throw new ValidationError('trigger "filter" must be a string');
+  if (value.length > MAX_FILTER_CHARS)
+    throw new ValidationError(
+      `trigger "filter" is ${value.length} characters long; at most ${MAX_FILTER_CHARS} are accepted`,
+    );
   const terms = value.trim().split(/\s+/).filter(Boolean);
   for (const term of terms) {
     if (/^date:/i.test(term))
       throw new ValidationError('trigger "filter" must not contain a date: term (use "start")');
     if (!/^[a-z_]+:\S+$/.test(term))
-      throw new ValidationError(`trigger "filter" term "${term}" is not name:value`);
+      throw new ValidationError(`trigger "filter" term ${echo(term)} is not name:value`);
   }
   return terms.join(' ');
 }

@@ -51,6 +51,9 @@ export interface Config {
     /** Start of the very first run, in unix seconds, computed at load time. */
     readonly initialStartSeconds: number;
     readonly dateFilter: string;
+    /** Pace GTI requests to this many per minute; undefined = no pacing. */
+    readonly requestsPerMinute: number | undefined;
+    readonly maxPagesWithoutNew: number;
   };
   readonly chronicle: {
     readonly projectId: string | undefined;
@@ -207,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       limit: v('VT_LIMIT'),
       initialStartSeconds: parseStartSpec(dateFilter, options.now ?? new Date()) ?? 0,
       dateFilter,
+      requestsPerMinute: v('VT_REQUESTS_PER_MINUTE'),
+      maxPagesWithoutNew: v('VT_MAX_PAGES_WITHOUT_NEW'),
     },
     chronicle: {
       projectId: chronicleProject,

@@ -223,6 +223,19 @@ export const SPECS = {
     reader: int(1, 40),
     default: 40,
   }),
+  VT_REQUESTS_PER_MINUTE: optional({
+    description:
+      'Paces GTI requests (retries included) to at most this many in any minute, for keys with a per-minute quota (the public API allows 4). Unset: no pacing.',
+    functions: ['fetcher'],
+    reader: int(1, 100_000),
+  }),
+  VT_MAX_PAGES_WITHOUT_NEW: defaulted({
+    description:
+      'A run fails after this many consecutive GTI pages that bring nothing new while GTI still offers more (a paging loop); keep it above the notifications one second can hold divided by VT_LIMIT.',
+    functions: ['fetcher'],
+    reader: int(1, 100_000),
+    default: 100,
+  }),
   VT_DATE_FILTER: defaulted({
     description:
       'Where the very first run starts (no checkpoint yet): relative (`-1h`, `-30m`, `-7d`, `-2w`) or an ISO 8601 time. The default reaches back as far as GTI keeps notifications (7 days).',

@@ -45,16 +45,29 @@ export class GtiApiError extends IocStreamError {
   readonly status: number | undefined;
   readonly vtCode: string | undefined;
   readonly retryAfterMs: number | undefined;
+  /** For a used-up quota: which one (minute, daily, monthly) when GTI's message says so. */
+  readonly quota: string | undefined;
+  /** For a used-up quota: when it resets (ms since the epoch), when known. */
+  readonly resetsAtMs: number | undefined;
 
   constructor(
     message: string,
-    fields: { status?: number; vtCode?: string; retryable: boolean; retryAfterMs?: number },
+    fields: {
+      status?: number;
+      vtCode?: string;
+      retryable: boolean;
+      retryAfterMs?: number;
+      quota?: string;
+      resetsAtMs?: number;
+    },
     options: ErrorOptions = {},
   ) {
     super('GTI_API_ERROR', message, fields.retryable, options);
     this.status = fields.status;
     this.vtCode = fields.vtCode;
     this.retryAfterMs = fields.retryAfterMs;
+    this.quota = fields.quota;
+    this.resetsAtMs = fields.resetsAtMs;
   }
 }
 
@@ -149,10 +162,56 @@ export class CheckpointError extends IocStreamError {
   }
 }
 
-/** One-line description of any thrown value, safe for logs (no stack, no payload). */
+/** A run was asked to start from, or would save, a time ahead of the clock (a typo, a clock jump). */
+export class TimeAheadError extends IocStreamError {
+  override name = 'TimeAheadError';
+  constructor(message: string) {
+    super('TIME_AHEAD', message, false);
+  }
+}
+
+/** GTI's paging would never end: a cursor came back, or page after page brought nothing new. */
+export class PagingError extends IocStreamError {
+  override name = 'PagingError';
+  constructor(message: string) {
+    super('GTI_PAGING', message, false);
+  }
+}
+
+/** The run was stopped by a signal (Ctrl-C, SIGTERM); `exitCode` is the shell's 128 + signal number. */
+export class InterruptedError extends IocStreamError {
+  override name = 'InterruptedError';
+  readonly signal: 'SIGINT' | 'SIGTERM';
+  readonly exitCode: number;
+  constructor(signal: 'SIGINT' | 'SIGTERM') {
+    super('INTERRUPTED', `interrupted by ${signal}`, false);
+    this.signal = signal;
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
+
+/** Longest piece of an input value quoted in a message or log field. */
+export const ECHO_MAX_CHARS = 80;
+
+/**
+ * An input value quoted for a message, cut to `max` characters with its full length noted, so a
+ * bad value (one was 7.4 MB) never makes a huge log line (Cloud Logging keeps 256 KB per entry).
+ */
+export function echo(value: unknown, max = ECHO_MAX_CHARS): string {
+  const text = typeof value === 'string' ? value : String(value);
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
+}
+
+/** Longest error description logged: a message that quotes a remote answer stays a log line. */
+const DESCRIBE_MAX_CHARS = 2000;
+
+/** One-line description of any thrown value, safe for logs (no stack, no payload), bounded in length. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length <= DESCRIBE_MAX_CHARS
+    ? text
+    : `${text.slice(0, DESCRIBE_MAX_CHARS)}… (${text.length} characters)`;
 }
 
 export function isRetryable(error: unknown): boolean {

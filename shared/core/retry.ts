@@ -56,7 +56,8 @@ export interface RetryableFailure {
 /** Waits `ms` unless `signal` aborts first (then rejects with the abort reason). */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-const realSleep: Sleep = async (ms, signal) => {
+/** A timer that an abort signal cuts short. */
+export const realSleep: Sleep = async (ms, signal) => {
   await sleep(ms, undefined, signal ? { signal } : undefined);
 };
 

@@ -15,6 +15,7 @@
  * JSON.parse's error. Tests check the two agree on generated and edge-case input.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
+import { MAX_CLEAN_DEPTH } from './clean.js';
 
 const TAB = 0x09;
 const LF = 0x0a;
@@ -36,7 +37,8 @@ const LOWER_E = 0x65;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 
-const MAX_DEPTH = 512;
+/** Deeper nesting is left to the object path, which trims it (clean.ts). */
+const MAX_DEPTH = MAX_CLEAN_DEPTH;
 /** Decimals with at most this many significant digits print back exactly as written. */
 const SAFE_DIGITS = 15;
 /** Per member: key start, key end (source, quotes included), member start, value start, end (output). */

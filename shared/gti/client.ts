@@ -1,21 +1,24 @@
 /**
  * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
  * holds the whole result set; the next page is requested while the caller works on the current
- * one (at most one request in flight per cursor), and, when the caller is already waiting for a
- * page, as soon as that page's body has arrived: its cursor is read from the end of the body
- * before the items are cleaned (checked against the full read, see `pages`). Retries 429 TooManyRequestsError, 5xx and network
- * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up)
- * and 400/401/403/404 fail at once with the API's error code. Errors
+ * one (at most one request in flight per cursor), and as soon as the current page's body has
+ * arrived: its cursor is read from the end of the body before the items are cleaned (checked
+ * against the full read, see `pages`). Retries 429 TooManyRequestsError, 5xx and network
+ * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up:
+ * the error names it and when it resets, when known) and 400/401/403/404 fail at once with the
+ * API's error code. A cursor that comes back within one paging ends it (PagingError) instead of
+ * reading in a circle; `requestsPerMinute` paces requests for a per-minute quota. Errors
  * never carry the API key or the request headers. Each response body is kept as bytes and read
  * into cleaned items as it arrives (gti_page.ts): no notification is ever parsed into objects
  * unless the byte cleaner leaves it to the object path.
  */
 import type { Got } from 'got';
-import { GtiApiError } from '../core/errors.js';
+import { GtiApiError, PagingError } from '../core/errors.js';
 import { createHttpClient, describeErrorBody } from '../core/http.js';
+import { createPacer } from '../core/pacer.js';
 import type { Secret } from '../core/redact.js';
 import { redact } from '../core/redact.js';
-import { parseRetryAfter, type RetryPolicy, withRetry } from '../core/retry.js';
+import { parseRetryAfter, type RetryPolicy, type Sleep, withRetry } from '../core/retry.js';
 import { JsonCleaner } from './clean_json.js';
 import { type SplitPage, splitPage, tailMember } from './page.js';
 import type { PageItem } from './page_item.js';
@@ -31,6 +34,15 @@ export interface GtiClientOptions {
     status: number | undefined;
     code: string | undefined;
   }) => void;
+  /**
+   * At most this many requests (retries included) start in any minute, for keys with a per-minute
+   * quota (VirusTotal's public API allows 4 requests "in any given 1 minute time frame",
+   * https://docs.virustotal.com/docs/api-overview). Unset: no pacing.
+   */
+  readonly requestsPerMinute?: number | undefined;
+  /** How waits are made (retry backoff, pacing); default a timer. */
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
 }
 
 export interface IocStreamQuery {
@@ -72,6 +84,12 @@ export function isGtiQuotaExceeded(error: unknown): error is GtiApiError {
   return error instanceof GtiApiError && error.status === 429 && error.vtCode === GTI_QUOTA_EXCEEDED;
 }
 
+/**
+ * GTI deletes IOC Stream notifications automatically after 7 days (REFERENCE.md, "Retention";
+ * https://gtidocs.virustotal.com/docs/ioc-stream): nothing older can be fetched.
+ */
+export const GTI_RETENTION_SECONDS = 7 * 86_400;
+
 /** Formats unix seconds as the ioc_stream date filter value (UTC, second precision). */
 export function gtiDate(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
@@ -80,6 +98,11 @@ export function gtiDate(seconds: number): string {
 export function createGtiClient(options: GtiClientOptions): GtiClient {
   // Bodies are read one at a time (synchronously), so one cleaner serves every page.
   const cleaner = new JsonCleaner();
+  const now = options.now ?? Date.now;
+  const pace =
+    options.requestsPerMinute === undefined
+      ? undefined
+      : createPacer(options.requestsPerMinute, { now, ...(options.sleep ? { sleep: options.sleep } : {}) });
   let http: Got | undefined;
   const client = (): Got => {
     http ??= createHttpClient({
@@ -105,6 +128,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     if (query.filter !== '') searchParams.filter = query.filter;
     if (query.cursor !== undefined) searchParams.cursor = query.cursor;
     if (query.descriptorsOnly) searchParams.descriptors_only = 'true';
+    await pace?.(signal);
     const started = performance.now();
     let response: {
       statusCode: number;
@@ -130,7 +154,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     const status = response.statusCode;
     const raw = response.body;
     const body = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after']);
+    if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after'], now());
     const early = onBody?.(body);
     // One turn of the event loop lets the next request go out (got sets it up asynchronously)
     // before this page's items are cleaned, instead of after.
@@ -172,6 +196,8 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
           : { retryable: false },
       {
         ...(signal ? { signal } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        now,
         onRetry: ({ attempt: n, delayMs, error }) => {
           const e = error instanceof GtiApiError ? error : undefined;
           options.onRetry?.({ attempt: n, delayMs, status: e?.status, code: e?.vtCode });
@@ -197,6 +223,8 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       let taken = 0;
       /** The request started from a body's tail, not yet handed over as `pending`. */
       let early: Started | undefined;
+      // Every cursor this run has followed: one that comes back would page in a circle forever.
+      const used = new Set<string>();
       const start = (cursor: string | undefined, index: number): Started => {
         // Its own controller, so that it can be cancelled alone; the caller's signal aborts it too.
         const own = new AbortController();
@@ -219,11 +247,12 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
         };
         return started;
       };
-      // The body of page `index` (1-based) has arrived; its items are not cleaned yet.
+      // The body of page `index` (1-based) has arrived; its items are not cleaned yet. A cursor
+      // already followed is left to the full read, which ends the paging.
       const onBody = (body: Buffer, index: number): Started | undefined => {
         if (early !== undefined || index > taken + 1) return undefined;
         const cursor = metaCursor(tailMember(body, 'meta'));
-        if (cursor === undefined) return undefined;
+        if (cursor === undefined || used.has(cursor)) return undefined;
         early = start(cursor, index + 1);
         return early;
       };
@@ -231,18 +260,27 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       while (pending) {
         const page: IocStreamPage = await pending;
         taken += 1;
+        const cursor = page.nextCursor;
+        const loop = cursor !== undefined && used.has(cursor);
+        if (cursor !== undefined) used.add(cursor);
         const next = early;
         early = undefined;
-        const ahead = next !== undefined && next.cursor === page.nextCursor;
+        const ahead = next !== undefined && !loop && next.cursor === cursor;
         if (next !== undefined && !ahead) await next.cancel();
         // Ask for the next page now (unless its request already left), so the network works
         // while the caller processes this one.
         pending = ahead
           ? next.promise
-          : page.nextCursor === undefined
+          : cursor === undefined || loop
             ? undefined
-            : start(page.nextCursor, taken + 1).promise;
+            : start(cursor, taken + 1).promise;
         yield page;
+        if (loop) {
+          throw new PagingError(
+            `GTI page ${taken} gave a cursor this run already followed (it points back to an earlier page); ` +
+              'stopping rather than reading the same pages forever (what was imported stays imported)',
+          );
+        }
       }
     },
   };
@@ -271,7 +309,58 @@ function cursorFromLink(link: unknown): string | undefined {
   }
 }
 
-function apiError(status: number, body: string, retryAfter: string | string[] | undefined): GtiApiError {
+/** VT's three API quotas (https://docs.virustotal.com/docs/consumption-quotas-handled). */
+export type QuotaKind = 'minute' | 'daily' | 'monthly';
+
+/**
+ * Which quota a QuotaExceededError names, when its message names exactly one. VT documents the
+ * three (a minute, daily or monthly quota, https://docs.virustotal.com/reference/errors) but not
+ * the message wording: reading it from the message is *unconfirmed*, so an unclear one gives
+ * undefined and the error lists all three.
+ */
+export function quotaKind(message: string): QuotaKind | undefined {
+  const named: QuotaKind[] = [];
+  if (/\bminute\b/i.test(message)) named.push('minute');
+  if (/\b(daily|day)\b/i.test(message)) named.push('daily');
+  if (/\b(monthly|month)\b/i.test(message)) named.push('monthly');
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/**
+ * When a used-up quota resets: a Retry-After when GTI sends one (*unconfirmed* on 429, VT does not
+ * document it); otherwise daily quotas at 00:00 UTC and monthly ones at 00:00 UTC on the 1st
+ * ("How consumption quotas are handled", https://docs.virustotal.com/docs/consumption-quotas-handled),
+ * a minute quota within a minute. Undefined when the quota is not known.
+ */
+export function quotaResetMs(
+  kind: QuotaKind | undefined,
+  retryAfterMs: number | undefined,
+  nowMs: number,
+): number | undefined {
+  if (retryAfterMs !== undefined) return nowMs + retryAfterMs;
+  const d = new Date(nowMs);
+  if (kind === 'daily') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  if (kind === 'monthly') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  if (kind === 'minute') return nowMs + 60_000;
+  return undefined;
+}
+
+function quotaHint(kind: string | undefined, resetsAtMs: number | undefined): string {
+  const which =
+    kind === undefined ? 'a GTI API quota (per minute, day or month)' : `the ${kind} GTI API quota`;
+  const when =
+    resetsAtMs !== undefined
+      ? `it resets at ${new Date(resetsAtMs).toISOString()}`
+      : 'a minute quota resets within a minute, a daily one at 00:00 UTC, a monthly one on the 1st';
+  return ` (${which}: the quota is used up; ${when}; not retried)`;
+}
+
+function apiError(
+  status: number,
+  body: string,
+  retryAfter: string | string[] | undefined,
+  nowMs: number,
+): GtiApiError {
   const { message, error } = describeErrorBody(body);
   // A VT error code is a name (WrongCredentialsError, ...): anything else there is not copied.
   const code = error?.code;
@@ -280,8 +369,10 @@ function apiError(status: number, body: string, retryAfter: string | string[] | 
   const quota = status === 429 && vtCode === GTI_QUOTA_EXCEEDED;
   // A 429 with any other code (or none) is "too many at once": retried like 5xx.
   const retryable = !quota && !PERMANENT.has(status) && (status === 429 || status >= 500 || status === 408);
+  const kind = quota ? quotaKind(message) : undefined;
+  const resetsAtMs = quota ? quotaResetMs(kind, parseRetryAfter(retryAfter, nowMs), nowMs) : undefined;
   const hint = quota
-    ? ' (the GTI API quota is used up: per minute, day or month by contract; daily quotas reset at 00:00 UTC; not retried)'
+    ? quotaHint(kind, resetsAtMs)
     : status === 401
       ? ' (check the GTI API key)'
       : status === 403
@@ -291,6 +382,8 @@ function apiError(status: number, body: string, retryAfter: string | string[] | 
     status,
     ...(vtCode ? { vtCode } : {}),
     retryable,
-    ...(retryable ? { retryAfterMs: parseRetryAfter(retryAfter) } : {}),
+    ...(retryable ? { retryAfterMs: parseRetryAfter(retryAfter, nowMs) } : {}),
+    ...(kind ? { quota: kind } : {}),
+    ...(resetsAtMs !== undefined ? { resetsAtMs } : {}),
   });
 }

@@ -29,22 +29,52 @@ export interface Notification {
 /** 9999-12-31T23:59:59Z. */
 const MAX_DATE_SECONDS = 253402300799;
 
-/** Light shape check for one page item; returns a reason when the item cannot be processed. */
-export function notificationProblem(item: unknown): string | undefined {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) return 'item is not an object';
-  const record = item as Record<string, unknown>;
-  if (typeof record.type !== 'string') return 'item has no string "type"';
-  if (typeof record.id !== 'string') return 'item has no string "id"';
+/** The fields the pipeline relies on, as named in `invalid_fields` labels. */
+export const NOTIFICATION_ID_FIELD = 'context_attributes.notification_id';
+export const NOTIFICATION_DATE_FIELD = 'context_attributes.notification_date';
+/** An item that is not a JSON object at all. */
+export const ITEM_FIELD = 'item';
+
+/** The notification_id when it is a non-empty string. */
+export function notificationId(context: Record<string, unknown> | undefined): string | undefined {
+  const id = context?.notification_id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/** The notification_date when it is unix seconds as the checkpoint stores them (an integer) and as dates can be written (year ≤ 9999). */
+export function notificationDate(context: Record<string, unknown> | undefined): number | undefined {
+  const date = context?.notification_date;
+  return typeof date === 'number' && Number.isInteger(date) && date >= 0 && date <= MAX_DATE_SECONDS
+    ? date
+    : undefined;
+}
+
+/** The item's context_attributes when it is an object. */
+export function contextOf(record: Record<string, unknown>): Record<string, unknown> | undefined {
   const ctx = record.context_attributes;
-  if (ctx === null || typeof ctx !== 'object') return `item ${record.id} has no context_attributes`;
-  const c = ctx as Record<string, unknown>;
-  if (typeof c.notification_id !== 'string' || c.notification_id === '') {
-    return `item ${record.id} has no context_attributes.notification_id`;
-  }
-  // Unix seconds, as the checkpoint stores them (an integer) and as dates can be written (year ≤ 9999).
-  const date = c.notification_date;
-  if (typeof date !== 'number' || !Number.isInteger(date) || date < 0 || date > MAX_DATE_SECONDS) {
-    return `notification ${c.notification_id} has no context_attributes.notification_date in unix seconds`;
-  }
-  return undefined;
+  return ctx !== null && typeof ctx === 'object' && !Array.isArray(ctx)
+    ? (ctx as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * The fields of a page item that are missing or malformed: `item` (not an object), `type`, `id`,
+ * and the context's notification_id / notification_date. Empty for a well-formed notification.
+ */
+export function invalidFields(item: unknown): string[] {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return [ITEM_FIELD];
+  const record = item as Record<string, unknown>;
+  const context = contextOf(record);
+  return [
+    ...(typeof record.type === 'string' ? [] : ['type']),
+    ...(typeof record.id === 'string' ? [] : ['id']),
+    ...(notificationId(context) === undefined ? [NOTIFICATION_ID_FIELD] : []),
+    ...(notificationDate(context) === undefined ? [NOTIFICATION_DATE_FIELD] : []),
+  ];
+}
+
+/** Light shape check for one page item; returns a reason when the item is not a well-formed notification. */
+export function notificationProblem(item: unknown): string | undefined {
+  const invalid = invalidFields(item);
+  return invalid.length === 0 ? undefined : `missing or malformed: ${invalid.join(', ')}`;
 }

@@ -14,9 +14,10 @@ export interface Chunk {
   readonly body: string;
   readonly bytes: number;
   readonly ids: readonly string[];
-  /** notification_date of each entry, same order as ids. */
-  readonly dates: readonly number[];
-  readonly newestDate: number;
+  /** notification_date of each entry, same order as ids (undefined: none usable, see PreparedEntry). */
+  readonly dates: readonly (number | undefined)[];
+  /** The newest of `dates`; undefined when no entry has one. */
+  readonly newestDate: number | undefined;
 }
 
 export function assembleChunk(
@@ -24,8 +25,9 @@ export function assembleChunk(
   entries: readonly PreparedEntry[],
   envelope: RequestEnvelope,
 ): Chunk {
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const e of entries) if (e.date > newest) newest = e.date;
+  let newest: number | undefined;
+  for (const e of entries)
+    if (e.date !== undefined && (newest === undefined || e.date > newest)) newest = e.date;
   // Exact UTF-8 size without a pass over the body: each entry's bytes are exact, plus the commas.
   const payload = writeBody(entries, envelope, bodyBytes(entries, envelope));
   let text: string | undefined;

@@ -4,7 +4,11 @@
  * Entry: data = base64 of the cleaned notification JSON; logEntryTime = notification_date;
  * collectionTime = when the GTI page holding it was received, kept strictly after logEntryTime
  * (collectionTimeMs); environmentNamespace when set; labels use_case_name (and trimmed_fields when
- * trimmed). Both times are written as RFC 3339 UTC with milliseconds (`toISOString`).
+ * trimmed). Both times are written as RFC 3339 UTC with milliseconds (`toISOString`). A notification whose id or date is
+ * missing or malformed is imported all the same: logEntryTime falls back to the fetch time and the
+ * label invalid_fields names what was wrong (the pipeline reports it with its position).
+ *
+ * Values nested deeper than MAX_CLEAN_DEPTH are removed by cleaning and listed like trims.
  *
  * A notification too large for one request is trimmed, never dropped: the attributes in
  * TRIM_ORDER go first, then the remaining attributes largest first (keeping KEEP_ATTRIBUTES),
@@ -18,7 +22,7 @@ import { configuredForwarder } from '../chronicle/resources.js';
 import type { Config } from '../core/config.js';
 import { OversizeError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
-import { cleanObject } from '../gti/clean.js';
+import { cleanNotification, cleanObject } from '../gti/clean.js';
 import type { Notification } from '../gti/notification.js';
 
 /** Bulkiest file attributes first; documented in the README. */
@@ -66,6 +70,8 @@ export const KEEP_ATTRIBUTES: ReadonlySet<string> = new Set([
 ]);
 
 export const TRIMMED_FIELD = 'ioc_stream_trimmed';
+/** Label naming the fields of a notification found missing or malformed (it was imported anyway). */
+export const INVALID_LABEL = 'invalid_fields';
 
 /**
  * How far collectionTime is kept after logEntryTime at least. The REST reference of the Log
@@ -118,7 +124,8 @@ export function entryOptions(config: Config, fetchTime: Date): EntryOptions {
 /** One serialised logs:import entry. */
 export interface PreparedEntry extends EntryParts {
   readonly id: string;
-  readonly date: number;
+  /** notification_date; undefined when it is missing, malformed or far ahead (it then never moves the checkpoint). */
+  readonly date: number | undefined;
   /** Base64 of the cleaned notification JSON (ASCII). */
   readonly data: string;
   /** The entry text after the data: times, namespace, labels. */
@@ -129,6 +136,20 @@ export interface PreparedEntry extends EntryParts {
   readonly bytes: number;
   /** Dotted paths removed to make it fit; empty when untouched. */
   readonly trimmed: readonly string[];
+  /** Fields found missing or malformed (label `invalid_fields`); empty for a good notification. */
+  readonly invalid: readonly string[];
+}
+
+/**
+ * How an item that is not a well-formed notification is still imported: its id (derived when it
+ * has none), its date (undefined = logEntryTime falls back to the fetch time) and what was wrong.
+ */
+export interface EntryMeta {
+  readonly id: string;
+  readonly date: number | undefined;
+  readonly invalid: readonly string[];
+  /** When its GTI page was received (epoch ms): its collectionTime; default the builder's fetchTime. */
+  readonly receivedMs?: number;
 }
 
 /** The entry text before the base64 data. */
@@ -137,12 +158,19 @@ const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
   /**
-   * From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned.
-   * `receivedMs`: when its GTI page was received (epoch ms); default the builder's fetchTime.
+   * From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned. Without
+   * `meta` its id and date are its context_attributes' (which must be valid); `meta.receivedMs` is
+   * when its GTI page was received.
    */
-  build(notification: Notification, receivedMs?: number): PreparedEntry;
+  build(notification: Notification | Record<string, unknown>, meta?: EntryMeta): PreparedEntry;
   /** From the notification's cleaned JSON bytes (what shared/gti/clean_json.ts writes). */
-  buildCleaned(cleaned: Buffer, id: string, date: number, receivedMs?: number): PreparedEntry;
+  buildCleaned(
+    cleaned: Buffer,
+    id: string,
+    date: number | undefined,
+    invalid?: readonly string[],
+    receivedMs?: number,
+  ): PreparedEntry;
 }
 
 export function createEntryBuilder(options: EntryOptions): EntryBuilder {
@@ -154,23 +182,25 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
   const useCaseLabel = `"use_case_name":{"value":${JSON.stringify(options.useCaseName)}}`;
 
   /** The entry text after the base64 data; small, so measuring its UTF-8 bytes is cheap. */
-  const afterData = (date: number, receivedMs: number, trimmed: readonly string[]): string => {
-    const logEntryTime = new Date(date * 1000).toISOString();
-    const collectionTime = new Date(collectionTimeMs(date, receivedMs)).toISOString();
+  const afterData = (meta: EntryMeta, trimmed: readonly string[]): string => {
+    // Without a usable notification_date the entry is dated when it was fetched (and labelled).
+    const receivedMs = meta.receivedMs ?? fetchMs;
+    const entryMs = meta.date === undefined ? receivedMs : meta.date * 1000;
+    const logEntryTime = new Date(entryMs).toISOString();
+    const collectionTime = new Date(collectionTimeMs(entryMs / 1000, receivedMs)).toISOString();
     const trimmedLabel =
       trimmed.length === 0 ? '' : `,"trimmed_fields":{"value":${JSON.stringify(trimmed.join(','))}}`;
-    return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}}}`;
+    const invalidLabel =
+      meta.invalid.length === 0
+        ? ''
+        : `,"${INVALID_LABEL}":{"value":${JSON.stringify(meta.invalid.join(','))}}`;
+    return `","logEntryTime":"${logEntryTime}","collectionTime":"${collectionTime}"${nsPart},"labels":{${useCaseLabel}${trimmedLabel}${invalidLabel}}}`;
   };
 
   /** The entry around already-cleaned JSON bytes. */
-  const encodeBytes = (
-    raw: Buffer,
-    date: number,
-    receivedMs: number,
-    trimmed: readonly string[],
-  ): Encoded => {
+  const encodeBytes = (raw: Buffer, meta: EntryMeta, trimmed: readonly string[]): Encoded => {
     const data = raw.toString('base64');
-    const tail = afterData(date, receivedMs, trimmed);
+    const tail = afterData(meta, trimmed);
     return {
       head: ENTRY_PREFIX,
       data,
@@ -187,35 +217,39 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
   let scratch = Buffer.allocUnsafe(1 << 16);
   const encode = (
     cleaned: Record<string, JsonValue>,
-    date: number,
-    receivedMs: number,
+    meta: EntryMeta,
     trimmed: readonly string[],
   ): Encoded => {
     const text = JSON.stringify(cleaned);
     // A UTF-16 code unit takes at most 3 UTF-8 bytes.
     const worst = text.length * 3;
-    if (worst > SCRATCH_MAX_BYTES) return encodeBytes(Buffer.from(text, 'utf8'), date, receivedMs, trimmed);
+    if (worst > SCRATCH_MAX_BYTES) return encodeBytes(Buffer.from(text, 'utf8'), meta, trimmed);
     if (scratch.length < worst) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2));
-    return encodeBytes(scratch.subarray(0, scratch.write(text, 0, 'utf8')), date, receivedMs, trimmed);
+    return encodeBytes(scratch.subarray(0, scratch.write(text, 0, 'utf8')), meta, trimmed);
   };
 
   return {
-    build(notification, receivedMs = fetchMs) {
-      const id = notification.context_attributes.notification_id;
-      const date = notification.context_attributes.notification_date;
-      const cleaned = cleanObject(notification as unknown as Record<string, unknown>);
-      const first = encode(cleaned, date, receivedMs, []);
-      if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
-      const encodeTrimmed: Encoder = (object, d, removed) => encode(object, d, receivedMs, removed);
-      return trim(cleaned, id, date, encodeTrimmed, maxEntryBytes, options.chunkMaxBytes);
+    build(notification, given) {
+      const context = (notification as Notification).context_attributes;
+      const meta: EntryMeta = given ?? {
+        id: context.notification_id,
+        date: context.notification_date,
+        invalid: [],
+      };
+      const { cleaned, trimmed: tooDeep } = cleanNotification(notification as Record<string, unknown>);
+      if (tooDeep.length === 0) {
+        const first = encode(cleaned, meta, []);
+        if (first.bytes <= maxEntryBytes) return { ...meta, ...first, trimmed: [] };
+      }
+      return trim(cleaned, meta, tooDeep, encode, maxEntryBytes, options.chunkMaxBytes);
     },
-    buildCleaned(cleaned, id, date, receivedMs = fetchMs) {
-      const first = encodeBytes(cleaned, date, receivedMs, []);
-      if (first.bytes <= maxEntryBytes) return { id, date, ...first, trimmed: [] };
+    buildCleaned(cleaned, id, date, invalid = [], receivedMs = fetchMs) {
+      const meta: EntryMeta = { id, date, invalid, receivedMs };
+      const first = encodeBytes(cleaned, meta, []);
+      if (first.bytes <= maxEntryBytes) return { ...meta, ...first, trimmed: [] };
       // Too large: trimming works on the object (rare, and removing whole attributes is simplest there).
       const object = JSON.parse(cleaned.toString('utf8')) as Record<string, JsonValue>;
-      const encodeTrimmed: Encoder = (o, d, removed) => encode(o, d, receivedMs, removed);
-      return trim(object, id, date, encodeTrimmed, maxEntryBytes, options.chunkMaxBytes);
+      return trim(object, meta, [], encode, maxEntryBytes, options.chunkMaxBytes);
     },
   };
 }
@@ -228,12 +262,16 @@ interface Encoded {
   readonly head: string;
 }
 
-type Encoder = (cleaned: Record<string, JsonValue>, date: number, trimmed: readonly string[]) => Encoded;
+type Encoder = (cleaned: Record<string, JsonValue>, meta: EntryMeta, trimmed: readonly string[]) => Encoded;
 
+/**
+ * Removes attributes until the entry fits. `already` lists what cleaning removed (values nested
+ * too deep): they are reported with the rest, so an entry with any is built here too.
+ */
 function trim(
   cleaned: Record<string, JsonValue>,
-  id: string,
-  date: number,
+  meta: EntryMeta,
+  already: readonly string[],
   encode: Encoder,
   maxEntryBytes: number,
   chunkMaxBytes: number,
@@ -241,15 +279,15 @@ function trim(
   const original = cleaned.attributes;
   const attributes: Record<string, JsonValue> =
     original !== null && typeof original === 'object' && !Array.isArray(original) ? { ...original } : {};
-  const removed: string[] = [];
+  const removed: string[] = [...already];
   const attempt = (): PreparedEntry | undefined => {
     const copy: Record<string, JsonValue> = { ...cleaned };
     if (Object.keys(attributes).length > 0) copy.attributes = attributes;
     else delete copy.attributes;
     copy[TRIMMED_FIELD] = [...removed];
     const ordered = cleanObject(copy);
-    const encoded = encode(ordered, date, removed);
-    return encoded.bytes <= maxEntryBytes ? { id, date, ...encoded, trimmed: [...removed] } : undefined;
+    const encoded = encode(ordered, meta, removed);
+    return encoded.bytes <= maxEntryBytes ? { ...meta, ...encoded, trimmed: [...removed] } : undefined;
   };
   const remove = (key: string): PreparedEntry | undefined => {
     delete attributes[key];
@@ -257,6 +295,10 @@ function trim(
     return attempt();
   };
 
+  if (already.length > 0) {
+    const fitted = attempt();
+    if (fitted) return fitted;
+  }
   for (const key of TRIM_ORDER) {
     if (!(key in attributes)) continue;
     const fitted = remove(key);
@@ -279,5 +321,5 @@ function trim(
   if (descriptor) return descriptor;
   const copy: Record<string, JsonValue> = { ...cleaned, [TRIMMED_FIELD]: removed };
   delete copy.attributes;
-  throw new OversizeError(id, encode(cleanObject(copy), date, removed).bytes, chunkMaxBytes);
+  throw new OversizeError(meta.id, encode(cleanObject(copy), meta, removed).bytes, chunkMaxBytes);
 }

@@ -7,12 +7,14 @@
 
 import type { LogImporter } from '../chronicle/client.js';
 import { deliverBody } from '../chronicle/delivery.js';
+import { settleWithin } from '../core/abort.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { RetryPolicy } from '../core/retry.js';
 import type { GtiClient } from '../gti/client.js';
-import type { CheckpointStore } from './checkpoint.js';
-import { type RunStats, runFetch } from './fetch_run.js';
+import { type CheckpointStore, checkRunStart, logStartReport, type RetentionGap } from './checkpoint.js';
+import type { Chunk } from './chunker.js';
+import { invalidItemLogger, type RunStats, runFetch } from './fetch_run.js';
 import { entryOptions } from './log_entries.js';
 
 export interface SyncDeps {
@@ -24,6 +26,11 @@ export interface SyncDeps {
   readonly retry: RetryPolicy;
   /** Overrides VT_DATE_FILTER's start (the demo starts at its dataset). */
   readonly initialStartSeconds?: number;
+  /**
+   * Default true: the source deletes notifications after 7 days (GTI), so a late run or an old
+   * start is reported. False for the bundled simulator, which keeps its demo data for ever.
+   */
+  readonly sevenDayRetention?: boolean;
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly stopRequested?: () => boolean;
@@ -38,14 +45,31 @@ export interface SyncSummary extends RunStats {
   readonly splits: number;
   readonly stoppedEarly: boolean;
   readonly checkpointDate: string | undefined;
+  /** Set when the stream was last read more than GTI's 7-day retention ago (notifications may be lost). */
+  readonly retentionGap: RetentionGap | undefined;
 }
+
+/**
+ * After a stop (signal), how long a Chronicle request already under way may still finish and be
+ * checkpointed before the run gives up on it (it may then be imported again next run).
+ */
+export const STOP_GRACE_MS = 500;
 
 export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
   const { config, logger } = deps;
   const started = performance.now();
-  const checkpoint = await deps.store.load();
   const now = deps.now ?? (() => new Date());
+  const checkpoint = await deps.store.load();
   const initialStartSeconds = deps.initialStartSeconds ?? config.gti.initialStartSeconds;
+  const report = checkRunStart({
+    checkpoint,
+    checkpointName: `checkpoint ${deps.store.description}`,
+    startSeconds: initialStartSeconds,
+    startName: deps.initialStartSeconds === undefined ? 'VT_DATE_FILTER (the first-run start)' : 'The start',
+    nowSeconds: Math.floor(now().getTime() / 1000),
+  });
+  const retention = deps.sevenDayRetention === false ? {} : report;
+  logStartReport(logger, retention);
   logger.info(
     checkpoint ? 'resuming from checkpoint' : 'no checkpoint yet: starting from the first-run start',
     {
@@ -67,31 +91,36 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     initialStartSeconds,
     entryOptions: entryOptions(config, now()),
     concurrency: deps.concurrency ?? config.chronicle.concurrency,
-    deliver: (chunk) =>
-      deliverBody(deps.importer, chunk.payload, deps.retry, {
-        onRequest: () => {
-          requests += 1;
-        },
-        onRetry: ({ attempt, delayMs, status }) => {
-          retries += 1;
-          logger.warn('chronicle request failed; retrying', { chunk: chunk.seq, attempt, delayMs, status });
-        },
-        onSplit: ({ entries: count, status }) => {
-          splits += 1;
-          logger.warn('chronicle answered request too large; splitting chunk', {
-            chunk: chunk.seq,
-            entries: count,
-            status,
-          });
-        },
-        ...(deps.signal ? { signal: deps.signal } : {}),
-      }),
+    // A stop cuts retry waits at once; a request under way gets STOP_GRACE_MS to finish.
+    deliver: (chunk) => settleWithin(deliverChunk(chunk), deps.signal, STOP_GRACE_MS),
     saveCheckpoint: (mark) => deps.store.save(mark),
-    clock: () => now().getTime(),
     ...(deps.stopRequested ? { shouldStop: deps.stopRequested } : {}),
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
+    maxPagesWithoutNew: config.gti.maxPagesWithoutNew,
+    onInvalidItem: invalidItemLogger(logger),
+    now: () => now().getTime(),
   });
+  function deliverChunk(chunk: Chunk): Promise<void> {
+    return deliverBody(deps.importer, chunk.payload, deps.retry, {
+      onRequest: () => {
+        requests += 1;
+      },
+      onRetry: ({ attempt, delayMs, status }) => {
+        retries += 1;
+        logger.warn('chronicle request failed; retrying', { chunk: chunk.seq, attempt, delayMs, status });
+      },
+      onSplit: ({ entries: count, status }) => {
+        splits += 1;
+        logger.warn('chronicle answered request too large; splitting chunk', {
+          chunk: chunk.seq,
+          entries: count,
+          status,
+        });
+      },
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+  }
   const mark = result.checkpoint;
   return {
     ...result.stats,
@@ -101,5 +130,6 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     splits,
     stoppedEarly: result.stoppedEarly,
     checkpointDate: mark ? new Date(mark.date * 1000).toISOString() : undefined,
+    retentionGap: retention.retentionGap,
   };
 }

@@ -22,6 +22,7 @@ import {
 import type { DashboardImportFault } from '../../sim/chronicle_dashboards.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
+import { assertNoSecretFragment } from '../helpers/secrets.js';
 
 const TOKEN = 'fake-token-that-must-never-be-printed';
 const CUSTOMER = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
@@ -100,7 +101,7 @@ describe('ioc-stream dashboard', () => {
     await sim.close();
     await metadata.close();
     rmSync(scratch, { recursive: true, force: true });
-    assert.ok(!everything.join('').includes(TOKEN), 'the access token never appears in any output');
+    assertNoSecretFragment(everything.join(''), TOKEN, 'dashboard command output');
   });
 
   test('export prints the shipped definition fitted to the configured log type and namespace', async () => {

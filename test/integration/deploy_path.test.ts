@@ -30,10 +30,11 @@ import {
 } from '../helpers/emulators.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
 import { type SecretManagerFake, startSecretManagerFake } from '../helpers/secret_manager_fake.js';
+import { assertNoSecretFragment } from '../helpers/secrets.js';
 
 const PARSER_DIR = fileURLToPath(new URL('../../../custom_parser/', import.meta.url));
-const TOKEN = 'fake-token-of-the-deploy-path-never-printed';
-const API_KEY = 'gti-key-of-the-deploy-path-3c9a1e';
+const TOKEN = 'tok-7d41c9e0b2a85f36e1d09c4b7a';
+const API_KEY = 'gti-5f2a9c7e1b3d4a6c8e0f2b4d';
 const CUSTOMER = '6f1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b';
 const QUOTA_PROJECT = 'my-quota-project';
 const LOG_TYPE = 'GTI_IOC_STREAM';
@@ -129,8 +130,7 @@ after(async () => {
     else process.env[key] = value;
   }
   const printed = everything.join('');
-  assert.ok(!printed.includes(TOKEN), 'the access token never appears in any output');
-  assert.ok(!printed.includes(API_KEY), 'the GTI key never appears in any output');
+  assertNoSecretFragment(printed, [TOKEN, API_KEY], 'deploy path output');
 });
 
 describe('deploy path, standalone: doctor → log type → parser install → doctor → sync', () => {

@@ -229,6 +229,48 @@ describe('GTI client', () => {
     }
   });
 
+  it('paces requests to requestsPerMinute, retries included, waiting out the window', async () => {
+    const dataset = generatedDataset({ count: 200, seed: 6 });
+    let clock = 0;
+    const started: number[] = [];
+    const sim = await startGtiSimulator({
+      dataset,
+      apiKey: KEY.reveal(),
+      fault: ({ n }) => {
+        started.push(clock);
+        return n === 2 ? { status: 429, retryAfterSeconds: 0 } : undefined;
+      },
+    });
+    const waits: number[] = [];
+    try {
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+        requestsPerMinute: 2,
+        now: () => clock,
+        sleep: async (ms) => {
+          waits.push(ms);
+          clock += ms;
+        },
+      });
+      let pages = 0;
+      for await (const _ of client.pages({ filter: '', order: 'date+', limit: 40 })) pages += 1;
+      assert.equal(pages, 5);
+      assert.equal(started.length, 6, 'five pages and one retry');
+      for (let i = 2; i < started.length; i++) {
+        assert.ok(
+          (started[i] ?? 0) - (started[i - 2] ?? 0) >= 60_000,
+          `requests ${i - 2} and ${i} in one minute`,
+        );
+      }
+      assert.ok(waits.some((ms) => ms > 0));
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('fails at once on 400/401 with the VT error code', async () => {
     const sim = await startGtiSimulator({
       dataset: generatedDataset({ count: 5, seed: 2 }),

@@ -13,6 +13,7 @@ import type { CliContext } from '../../cli/context.js';
 import { parserCommand } from '../../cli/parser_command.js';
 import { type ChronicleApi, startChronicleApi } from '../helpers/chronicle_api.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
+import { assertNoSecretFragment } from '../helpers/secrets.js';
 
 const DIR = fileURLToPath(new URL('../../../custom_parser/', import.meta.url));
 const TOKEN = 'fake-token-that-must-never-be-printed';
@@ -120,7 +121,7 @@ describe('ioc-stream parser validate', () => {
     await fake.close();
     await metadata.close();
     rmSync(scratch, { recursive: true, force: true });
-    assert.ok(!everything.join('').includes(TOKEN), 'the access token never appears in any output');
+    assertNoSecretFragment(everything.join(''), TOKEN, 'parser validate output');
   });
 
   test('passes when the endpoint returns the golden events, and sends the real wire format', async () => {
@@ -153,7 +154,7 @@ describe('ioc-stream parser validate', () => {
     );
     assert.equal(request.body.statedumpAllowed, false);
     assert.ok(metadata.tokenRequests >= 1, 'the token came from the metadata server');
-    assert.ok(!c.out().includes(TOKEN) && !c.err().includes(TOKEN));
+    assertNoSecretFragment(c.out() + c.err(), TOKEN, 'parser validate output');
   });
 
   test('ignores key case and ingestion-set timestamps', async () => {
@@ -271,7 +272,7 @@ describe('ioc-stream parser validate', () => {
       const c = capture({ ...env, RETRY_MAX_ATTEMPTS: '3' });
       assert.equal(await parserCommand(['validate', '--dir', DIR], c.ctx), 1);
       assert.match(c.err(), /runParser failed: .*403 PERMISSION_DENIED/);
-      assert.ok(!c.err().includes(TOKEN), 'a token echoed by the server is redacted');
+      assertNoSecretFragment(c.err(), TOKEN, 'a token echoed by the server');
       assert.equal(runParserRequests(fake).length, before + 1, '4xx is not retried');
     } finally {
       fake.parsers.failWith(undefined);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError } from '../../shared/core/errors.js';
 import { Secret } from '../../shared/core/redact.js';
 import { cleanObject } from '../../shared/gti/clean.js';
 import { createGtiClient } from '../../shared/gti/client.js';
 import type { Checkpoint } from '../../shared/pipeline/checkpoint.js';
 import type { Chunk } from '../../shared/pipeline/chunker.js';
-import { runFetch } from '../../shared/pipeline/fetch_run.js';
+import { type InvalidItemReport, type RunOptions, runFetch } from '../../shared/pipeline/fetch_run.js';
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
@@ -136,7 +135,7 @@ async function fixedPageGti(body: string): Promise<{ baseUrl: string; close: () 
   return { baseUrl: `${server.origin}/api/v3`, close: server.close };
 }
 
-async function runOnPage(items: readonly string[]) {
+async function runOnPage(items: readonly string[], extra: Partial<RunOptions> = {}) {
   const gti = await fixedPageGti(
     `{\n  "data": [\n${items.join(',\n')}\n  ],\n  "meta": {"count": ${items.length}},\n  "links": {"self": "x"}\n}`,
   );
@@ -164,6 +163,7 @@ async function runOnPage(items: readonly string[]) {
       saveCheckpoint: async (mark) => {
         saved.push(mark);
       },
+      ...extra,
     });
     return { result, delivered, saved };
   } catch (error) {
@@ -211,32 +211,49 @@ describe('fetch run from GTI bytes', () => {
     const { error, delivered, saved, result } = await runOnPage([]);
     assert.equal(error, undefined);
     assert.deepEqual(delivered, []);
-    assert.deepEqual(saved, [{ date: 1, ids: [] }]);
-    assert.deepEqual(result?.checkpoint, { date: 1, ids: [] });
+    assert.equal(saved.length, 1);
+    assert.deepEqual({ ...saved[0], readToEndAt: 0 }, { date: 1, ids: [], readToEndAt: 0 });
+    assert.ok(
+      Math.abs((saved[0]?.readToEndAt ?? 0) - Date.now() / 1000) < 60,
+      'records when it read to the end',
+    );
+    assert.deepEqual(result?.checkpoint, saved[0]);
   });
 
-  it('stops at an item that is not valid JSON or not a usable notification, and never moves past it', async () => {
-    for (const bad of [
-      '{"type":"file","id":"f9","context_attributes":{"notification_date":1767225609}}',
-      '{"type":"file","id":"f9","attributes":{"n":tru},"context_attributes":{"notification_id":"n9","notification_date":1767225609}}',
-    ]) {
-      const { error, delivered, saved } = await runOnPage([...items.slice(0, 2), bad, ...items.slice(2)]);
-      assert.ok(error instanceof ValidationError, String(error));
-      assert.match(
-        error.message,
-        /GTI returned (an unusable notification|a data item that is not valid JSON \(\d+ bytes\))/,
-      );
-      assert.ok(!error.message.includes('tru'), 'the error does not quote the payload');
-      const ids = delivered.flatMap((c) => c.ids);
-      assert.deepEqual(ids, ['n1', 'n2'].slice(0, ids.length), 'only items before the bad one');
-      for (const mark of saved) assert.ok(mark.date < 1767225609);
-    }
+  it('imports an item without a usable id or date, or not JSON, labelled and reported with its position, and goes on', async () => {
+    const noId = '{"type":"file","id":"f9","context_attributes":{"notification_date":1767225609}}';
+    const notJson =
+      '{"type":"file","id":"f9","attributes":{"n":tru},"context_attributes":{"notification_id":"n9","notification_date":1767225610}}';
+    const reports: InvalidItemReport[] = [];
+    const { error, delivered, saved, result } = await runOnPage(
+      [...items.slice(0, 2), noId, notJson, ...items.slice(2)],
+      { onInvalidItem: (r) => reports.push(r) },
+    );
+    assert.equal(error, undefined);
+    const ids = delivered.flatMap((c) => c.ids);
+    assert.equal(ids.length, 6);
+    assert.deepEqual([ids[0], ids[1], ids[4], ids[5]], ['n1', 'n2', 'n3', 'n4']);
+    assert.match(ids[2] ?? '', /^derived-/);
+    assert.match(ids[3] ?? '', /^derived-/);
+    assert.deepEqual(
+      reports.map((r) => [r.page, r.index, r.invalid]),
+      [
+        [1, 2, ['context_attributes.notification_id']],
+        [1, 3, ['item']],
+      ],
+    );
+    assert.equal(result?.stats.invalid, 2);
+    // The item without a date never moves the mark; the one with a date does.
+    assert.equal(saved.at(-1)?.date, 1767225609);
+    const unparsed = decodedEntries(delivered)[3] ?? '';
+    assert.equal((JSON.parse(unparsed) as Record<string, string>).ioc_stream_unparsed, notJson);
   });
 });
 
 describe('collection time', () => {
   it("is each GTI page's receive time, and stays after logEntryTime for notifications dated ahead of the clock", async () => {
-    // Our clock reads T0 when the first page arrives and a minute more at each page after; GTI serves
+    // Our clock reads T0 + 7 ms first (the run's start) and 20 s more at each reading after (one per page; never a whole second,
+    // so a page time is never mistaken for an entry's date + 1 s); GTI serves
     // notifications dated from 20 s before T0 to about 100 s after it (its clock ahead of ours).
     const t0 = Date.parse('2026-03-01T12:00:00Z');
     const dataset = generatedDataset({
@@ -269,8 +286,8 @@ describe('collection time', () => {
           delivered.push(chunk);
         },
         saveCheckpoint: async () => undefined,
-        clock: () => {
-          pageTimes.push(t0 + pageTimes.length * 60_000);
+        now: () => {
+          pageTimes.push(t0 + pageTimes.length * 20_000 + 7);
           return pageTimes.at(-1) ?? t0;
         },
       });
@@ -289,18 +306,27 @@ describe('collection time', () => {
       );
     assert.equal(entries.length, 120);
     assert.ok(pageTimes.length >= 3, `${pageTimes.length} pages`);
-    const fromPage = new Set<number>();
+    // The run also reads the clock for other things (its start, the end of the stream): each page's
+    // time is whichever value of the clock its entries carry, the same for the whole page.
+    const clockValues = new Set(pageTimes);
+    const pageTimeOf: number[] = [];
     let movedAfterEntry = 0;
     entries.forEach((e, i) => {
       const entryMs = Date.parse(e.logEntryTime);
       const collectedMs = Date.parse(e.collectionTime);
-      const pageMs = pageTimes[Math.floor(i / 40)] ?? Number.NaN;
+      const page = Math.floor(i / 40);
       assert.equal(entryMs, dataset.dateOf(i) * 1000);
       assert.ok(collectedMs > entryMs, `entry ${i}: ${e.collectionTime} not after ${e.logEntryTime}`);
-      assert.equal(collectedMs, Math.max(pageMs, entryMs + 1000), `entry ${i}`);
-      if (collectedMs === pageMs) fromPage.add(pageMs);
-      else movedAfterEntry += 1;
+      if (collectedMs === entryMs + 1000 && !clockValues.has(collectedMs)) {
+        movedAfterEntry += 1;
+        return;
+      }
+      assert.ok(clockValues.has(collectedMs), `entry ${i}: ${e.collectionTime} is no reading of the clock`);
+      pageTimeOf[page] ??= collectedMs;
+      assert.equal(collectedMs, pageTimeOf[page], `entry ${i}: one collection time per page`);
+      assert.ok(collectedMs >= entryMs + 1000, `entry ${i}`);
     });
+    const fromPage = new Set(pageTimeOf.filter((x) => x !== undefined));
     assert.ok(fromPage.size >= 2, 'entries of different pages carry their own page time');
     assert.ok(movedAfterEntry > 0, 'notifications dated ahead of the page time were moved after their date');
   });

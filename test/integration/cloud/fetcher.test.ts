@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createFirestoreState } from '../../../shared/cloud/firestore_state.js';
 import { generatedDataset } from '../../../sim/dataset.js';
 import { waitFor } from '../../helpers/wait.js';
 import {
@@ -12,6 +13,7 @@ import {
   datasetIds,
   duplicateCount,
   missingIds,
+  PROJECT_ID,
   settle,
   skipReason,
   useCloud,
@@ -133,5 +135,92 @@ describe('cloud fetcher', { skip }, () => {
     // Duplicates are possible only for chunks published after the last checkpoint save.
     const duplicates = duplicateCount(s.chronicle);
     assert.ok(duplicates < 100, `${duplicates} duplicates`);
+  });
+
+  it('bad triggers and a used-up GTI quota are logged failed with their reason and acknowledged', {
+    timeout: 60_000,
+  }, async () => {
+    const dataset = generatedDataset({ count: 20, seed: 24, oversizedEvery: 0 });
+    const s = await cloud.start({ dataset, gti: { quotaRequests: 0 } });
+    // Data that is not base64, pushed as Pub/Sub would push it (only a misconfigured pusher can).
+    const push = await fetch(
+      `${s.cloud.fetcher.url}/projects/${PROJECT_ID}/topics/${s.cloud.names.trigger}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          message: { data: '%%%', messageId: 'not-base64' },
+          subscription: `projects/${PROJECT_ID}/subscriptions/manual`,
+        }),
+      },
+    );
+    assert.ok(push.status >= 200 && push.status < 300, `acknowledged (${push.status})`);
+    await waitFor('the bad push logged', () => s.fetchRuns().length === 1, 20_000);
+    assert.equal(s.gti.requests.length, 0, 'a bad trigger fetches nothing');
+    await s.trigger({ start: Math.floor(Date.now() / 1000) + 86_400 });
+    await waitFor('the future start logged', () => s.fetchRuns().length === 2, 20_000);
+    assert.equal(s.gti.requests.length, 0);
+    await s.trigger();
+    await waitFor('the quota run logged', () => s.fetchRuns().length === 3, 20_000);
+    assert.equal(s.gti.requests.length, 1, 'the quota is not retried');
+    // Acknowledged: no redelivery after the subscription's backoff (1-2 s here).
+    await settle(s, 4000);
+    const runs = s.fetchRuns();
+    assert.deepEqual(
+      runs.map((r) => [r.outcome, r.reason]),
+      [
+        ['failed', 'invalid_trigger'],
+        ['failed', 'invalid_trigger'],
+        ['failed', 'gti_quota_exceeded'],
+      ],
+    );
+    assert.equal(runs[2]?.quota, 'daily');
+    assert.match(String(runs[2]?.quota_resets_at), /T00:00:00\.000Z$/);
+  });
+
+  it('records in Firestore when the stream was read to its end; a run over 7 days later reports a possible gap', {
+    timeout: 60_000,
+  }, async () => {
+    const dataset = generatedDataset({ count: 30, seed: 25, oversizedEvery: 0 });
+    const s = await cloud.start({ dataset });
+    await s.trigger();
+    await waitFor('the first run', () => s.fetchRuns().some((r) => r.outcome === 'ok'), 30_000);
+    const state = createFirestoreState({
+      projectId: PROJECT_ID,
+      databaseId: '(default)',
+      emulatorHost: s.firestoreHost,
+    });
+    try {
+      const take = async () => {
+        let lease: Awaited<ReturnType<typeof state.acquireLease>> | undefined;
+        await waitFor(
+          'the lease',
+          async () => {
+            lease = await state.acquireLease(s.useCaseName, 'test', 10);
+            return lease.acquired;
+          },
+          20_000,
+        );
+        if (!lease?.acquired) throw new Error('no lease');
+        return lease.lease;
+      };
+      const first = await take();
+      const now = Math.floor(Date.now() / 1000);
+      assert.equal(first.checkpoint?.date, dataset.dateOf(dataset.size - 1));
+      assert.ok(Math.abs((first.checkpoint?.readToEndAt ?? 0) - now) < 60, 'read to the end just now');
+      // As if nothing had run for 8 days.
+      await first.store.save({ date: now - 8 * 86_400, ids: [], readToEndAt: now - 8 * 86_400 });
+      await first.release();
+      await s.trigger();
+      await waitFor('the late run', () => s.fetchRuns().length === 2, 30_000);
+      const late = s.fetchRuns()[1];
+      assert.equal(late?.outcome, 'ok');
+      const gap = late?.retention_gap as { lastRead?: string; retainedFrom?: string } | undefined;
+      assert.equal(gap?.lastRead, new Date((now - 8 * 86_400) * 1000).toISOString());
+      assert.ok(Date.parse(gap?.retainedFrom ?? '') > Date.parse(gap?.lastRead ?? ''));
+      assert.ok(s.cloud.fetcher.logs.some((l) => l.event === 'retention_gap' && l.severity === 'WARNING'));
+    } finally {
+      await state.close();
+    }
   });
 });

@@ -90,6 +90,9 @@ export interface Scenario {
   readonly metadata: MetadataFake;
   readonly cloud: LocalCloud;
   readonly customerId: string;
+  /** host:port of the Firestore emulator, and the stream's state document (USE_CASE_NAME). */
+  readonly firestoreHost: string;
+  readonly useCaseName: string;
   /** Publishes one trigger message. */
   trigger(overrides?: TriggerOverrides): Promise<string>;
   /** Publishes raw data to a topic of the topology. */
@@ -155,6 +158,8 @@ export async function startScenario(emulators: Emulators, options: ScenarioOptio
     metadata,
     cloud,
     customerId,
+    firestoreHost: emulators.firestore.host,
+    useCaseName: options.env?.USE_CASE_NAME ?? prefix,
     trigger: (overrides = {}) => publish(cloud.names.trigger, triggerData(overrides), { source: 'test' }),
     publish,
     fetchRuns: () => cloud.fetcher.logs.filter((l) => l.event === 'fetch_run'),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { errorLine, main, quietMetadataLookupWarnings } from '../../../cli/main.js';
 import { registerSecret } from '../../../shared/core/redact.js';
@@ -73,5 +74,28 @@ describe('ioc-stream CLI', () => {
     warn('MetadataLookupWarning', 'received unexpected error = x code = 403');
     warn('DeprecationWarning', 'something old');
     assert.deepEqual(printed, ['DeprecationWarning: something old']);
+  });
+
+  it('trigger refuses a --start ahead of now before publishing anything', async () => {
+    // Stands in for the Pub/Sub emulator: any publish attempt would connect to it.
+    let connections = 0;
+    const pubsub = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => pubsub.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = cliContext({
+        GCP_PROJECT_ID: 'my-project',
+        PUBSUB_TRIGGER_TOPIC: 'ioc-stream-trigger',
+        PUBSUB_EMULATOR_HOST: `127.0.0.1:${(pubsub.address() as AddressInfo).port}`,
+      });
+      const future = new Date(Date.now() + 3 * 86_400_000).toISOString();
+      assert.equal(await main(['trigger', '--start', future], run.ctx), 1);
+      assert.match(run.out().stderr, /TimeAheadError: trigger "start" is/);
+      assert.equal(connections, 0, 'nothing published');
+    } finally {
+      await new Promise((resolve) => pubsub.close(resolve));
+    }
   });
 });

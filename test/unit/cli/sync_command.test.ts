@@ -21,6 +21,8 @@ describe('sync summary', () => {
       splits: 0,
       stoppedEarly: false,
       checkpointDate: '2026-03-10T12:00:00.000Z',
+      retentionGap: undefined,
+      invalid: 0,
     };
     const fields = summaryFields(summary);
     assert.equal(fields.firstPageMetaCount, 40, "GTI's meta.count of the first page, not a total");

@@ -16,7 +16,7 @@ const config = loadConfig({
   PUBSUB_CHUNKS_TOPIC: 'chunks',
 });
 
-function fakeState(result: 'free' | 'held') {
+function fakeState(result: 'free' | 'held', checkpoint?: Checkpoint) {
   const events: string[] = [];
   const state: FirestoreState = {
     async acquireLease(name): Promise<LeaseResult> {
@@ -25,7 +25,7 @@ function fakeState(result: 'free' | 'held') {
       return {
         acquired: true,
         lease: {
-          checkpoint: undefined,
+          checkpoint,
           expiresAtMs: Date.now() + 10_000,
           store: {
             description: 'fake',
@@ -56,7 +56,19 @@ function gtiFailing(error: Error): GtiClient {
   };
 }
 
-function run(stateKind: 'free' | 'held', gti: GtiClient) {
+function gtiEmpty(): GtiClient & { calls: number } {
+  const client = {
+    calls: 0,
+    fetchPage: async () => Promise.reject(new Error('unused')),
+    async *pages() {
+      client.calls += 1;
+      yield { items: [], nextCursor: undefined, count: 0, bytes: 2, elapsedMs: 1 };
+    },
+  };
+  return client;
+}
+
+function run(stateKind: 'free' | 'held', gti: GtiClient, checkpoint?: Checkpoint) {
   const lines: Record<string, unknown>[] = [];
   const published: string[] = [];
   const publisher: Publisher = {
@@ -66,7 +78,7 @@ function run(stateKind: 'free' | 'held', gti: GtiClient) {
     },
     close: async () => undefined,
   };
-  const { state, events } = fakeState(stateKind);
+  const { state, events } = fakeState(stateKind, checkpoint);
   const handler = createFetchHandler({
     config,
     gti,
@@ -74,7 +86,8 @@ function run(stateKind: 'free' | 'held', gti: GtiClient) {
     publisher,
     logger: createLogger({ format: 'json', sink: { write: (l: string) => lines.push(JSON.parse(l)) } }),
   });
-  return { handler, lines, events, published };
+  const runLine = () => lines.find((l) => l.event === 'fetch_run');
+  return { handler, lines, events, published, runLine };
 }
 
 const trigger = (body: string) => ({
@@ -113,5 +126,71 @@ describe('fetchIocStream handler', () => {
     await r.handler(trigger('{"start":"not a time"}'));
     assert.equal(r.lines[0]?.outcome, 'failed');
     assert.deepEqual(r.events, []);
+  });
+
+  it('acknowledges trigger data that is not base64 as failed (it used to run as a plain scheduled fetch)', async () => {
+    const r = run('free', gtiEmpty());
+    await r.handler({ data: { message: { data: '%%%{"start":"x"}', messageId: '9' } } });
+    assert.equal(r.runLine()?.outcome, 'failed');
+    assert.equal(r.runLine()?.reason, 'invalid_trigger');
+    assert.deepEqual(r.events, [], 'no lease taken, nothing fetched');
+  });
+
+  it('acknowledges a backfill start ahead of now as failed, and keeps the log line small', async () => {
+    const r = run('free', gtiEmpty());
+    await r.handler(trigger('{"start":"2999-01-01T00:00:00Z"}'));
+    assert.equal(r.runLine()?.outcome, 'failed');
+    assert.equal(r.runLine()?.reason, 'invalid_trigger');
+    assert.deepEqual(r.events, []);
+    const lines: string[] = [];
+    const handler = createFetchHandler({
+      config,
+      gti: gtiEmpty(),
+      state: fakeState('free').state,
+      publisher: { publish: async () => '1', close: async () => undefined },
+      logger: createLogger({ format: 'json', sink: { write: (l: string) => lines.push(l) } }),
+    });
+    await handler(trigger(JSON.stringify({ start: 'x'.repeat(7_400_000) })));
+    assert.equal(lines.length, 1);
+    assert.ok((lines[0] ?? '').length < 4000, `${lines[0]?.length} characters`);
+  });
+
+  it('acknowledges a used-up GTI quota as failed with reason gti_quota_exceeded, the quota and when it resets', async () => {
+    const quota = new GtiApiError('GTI answered 429 QuotaExceededError', {
+      status: 429,
+      vtCode: 'QuotaExceededError',
+      retryable: false,
+      quota: 'daily',
+      resetsAtMs: Date.parse('2026-03-02T00:00:00Z'),
+    });
+    const r = run('free', gtiFailing(quota));
+    await r.handler(trigger(''));
+    const line = r.runLine();
+    assert.equal(line?.outcome, 'failed');
+    assert.equal(line?.reason, 'gti_quota_exceeded');
+    assert.equal(line?.quota, 'daily');
+    assert.equal(line?.quota_resets_at, '2026-03-02T00:00:00.000Z');
+    assert.equal(line?.retry, false);
+  });
+
+  it('acknowledges a stored checkpoint ahead of now as failed (reason time_ahead) without fetching', async () => {
+    const gti = gtiEmpty();
+    const r = run('free', gti, { date: Math.floor(Date.now() / 1000) + 86_400, ids: [] });
+    await r.handler(trigger(''));
+    assert.equal(r.runLine()?.outcome, 'failed');
+    assert.equal(r.runLine()?.reason, 'time_ahead');
+    assert.equal(gti.calls, 0);
+    assert.ok(r.events.includes('release'));
+  });
+
+  it('reports a possible retention gap in the run summary and a WARN line', async () => {
+    const r = run('free', gtiEmpty(), { date: Math.floor(Date.now() / 1000) - 8 * 86_400, ids: [] });
+    await r.handler(trigger(''));
+    const line = r.runLine();
+    assert.equal(line?.outcome, 'ok');
+    assert.ok((line?.retention_gap as { lastRead?: string } | undefined)?.lastRead);
+    assert.ok(r.lines.some((l) => l.event === 'retention_gap' && l.severity === 'WARNING'));
+    // The run read to the end: the saved checkpoint records it.
+    assert.ok(r.events.some((e) => e.startsWith('save ')));
   });
 });

@@ -452,6 +452,12 @@ describe('terraform wiring', () => {
       assert.ok(isObject(m?.label_extractors));
       assert.equal(m.label_extractors.outcome, 'EXTRACT(jsonPayload.outcome)');
     }
+    const failures = metrics.get('fetch_failures');
+    assert.match(String(failures?.filter), /local\.fetch_run_filter.*jsonPayload\.outcome="failed"/);
+    assert.ok(isObject(failures?.label_extractors));
+    assert.equal(failures.label_extractors.reason, 'EXTRACT(jsonPayload.reason)');
+    assert.match(String(metrics.get('retention_gaps')?.filter), /jsonPayload\.event="retention_gap"/);
+    assert.match(String(metrics.get('retention_gaps')?.filter), /local\.fetcher_service/);
   });
 
   it('alerts: dead-letter not empty, fetcher failing or absent for N periods, chunk backlog age', () => {
@@ -460,6 +466,9 @@ describe('terraform wiring', () => {
       'chunk_backlog_age',
       'dead_letter_not_empty',
       'fetcher_unhealthy',
+      'gti_quota_exceeded',
+      'retention_gap',
+      'stream_not_read_to_end',
     ]);
     for (const p of policies.values())
       assert.equal(p.notification_channels, ref('var.notification_channels'));
@@ -478,6 +487,34 @@ describe('terraform wiring', () => {
     const age = block(policies.get('chunk_backlog_age') as Body, 'conditions', 'condition_threshold');
     assert.match(String(age.filter), /oldest_unacked_message_age/);
     assert.equal(age.threshold_value, ref('var.alerts.chunk_backlog_age_seconds'));
+  });
+
+  it('alerts on a used-up GTI quota, a possible retention gap, and a stream not read to its end for N hours', () => {
+    const policies = resources(files, 'google_monitoring_alert_policy');
+    const quota = block(policies.get('gti_quota_exceeded') as Body, 'conditions', 'condition_threshold');
+    assert.match(String(quota.filter), /local\.metric_type\.fetch_failures/);
+    assert.match(String(quota.filter), /metric\.labels\.reason="gti_quota_exceeded"/);
+    assert.equal(quota.threshold_value, 0);
+    const gap = block(policies.get('retention_gap') as Body, 'conditions', 'condition_threshold');
+    assert.match(String(gap.filter), /local\.metric_type\.retention_gaps/);
+    const end = block(policies.get('stream_not_read_to_end') as Body, 'conditions', 'condition_absent');
+    assert.match(String(end.filter), /local\.metric_type\.fetch_runs.*metric\.labels\.outcome="ok"/);
+    assert.equal(end.duration, `${ref('local.stream_end_window_seconds')}s`);
+    assert.match(
+      String(locals(files).get('stream_end_window_seconds')),
+      /var\.alerts\.stream_end_hours \* 3600/,
+    );
+    for (const p of policies.values()) assert.equal(p.count, ref('var.alerts.enabled ? 1 : 0'));
+    const alerts = all.find((b) => b.kind === 'variable' && b.name === 'alerts');
+    assert.match(String(alerts?.body.type), /stream_end_hours\s*=\s*optional\(number, 12\)/);
+    assert.match(strings(alerts?.body.validation).join('\n'), /stream_end_hours <= 23/);
+  });
+
+  it('the fetcher gets the GTI pacing and paging limits', () => {
+    const env = locals(files).get('fetcher_env');
+    assert.ok(isObject(env));
+    assert.match(String(env.VT_REQUESTS_PER_MINUTE), /var\.gti\.requests_per_minute == null \? "" :/);
+    assert.equal(env.VT_MAX_PAGES_WITHOUT_NEW, ref('tostring(var.gti.max_pages_without_new)'));
   });
 
   it('every variable has a description and a type; all but booleans have a validation', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTriggerData } from '../../../../shared/cloud/trigger_message.js';
-import { ValidationError } from '../../../../shared/core/errors.js';
+import { TimeAheadError } from '../../../../shared/core/errors.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
@@ -13,8 +13,8 @@ describe('trigger message start', () => {
   });
 
   it('refuses a start in the future: the backfill would move the checkpoint past everything until then', () => {
-    assert.throws(() => parseTriggerData('{"start":"2026-03-11T00:00:00Z"}', NOW), /in the future/);
-    assert.throws(() => parseTriggerData('{"start":"2030-01-01"}', NOW), ValidationError);
+    assert.throws(() => parseTriggerData('{"start":"2026-03-11T00:00:00Z"}', NOW), /ahead of now/);
+    assert.throws(() => parseTriggerData('{"start":"2030-01-01"}', NOW), TimeAheadError);
     assert.equal(
       parseTriggerData('{"start":"2026-03-10T12:00:30Z"}', NOW).start,
       nowSeconds + 30,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { clean } from '../../../../shared/gti/clean.js';
+import { clean, cleanNotification, MAX_CLEAN_DEPTH } from '../../../../shared/gti/clean.js';
+import { JsonCleaner } from '../../../../shared/gti/clean_json.js';
 
 function isEmpty(value: unknown): boolean {
   if (value === null || value === undefined || value === '') return true;
@@ -57,6 +58,32 @@ describe('clean', () => {
   it('removes null, "", [] and {} at every depth, including containers it empties', () => {
     const input = { b: { c: null, d: [{}, [], ''] }, a: 1, e: [null, { f: '' }], g: 'x', h: false, i: 0 };
     assert.deepEqual(clean(input), { a: 1, g: 'x', h: false, i: 0 });
+  });
+
+  it('removes and names what is nested deeper than MAX_CLEAN_DEPTH, however deep, without overflowing the stack', () => {
+    const text = `{"type":"file","attributes":{"size":1,"deep":${'['.repeat(100_000)}"x"${']'.repeat(100_000)},"ok":${'['.repeat(10)}1${']'.repeat(10)}}}`;
+    const { cleaned, trimmed } = cleanNotification(JSON.parse(text) as Record<string, unknown>);
+    assert.ok(JSON.stringify(cleaned).length > 0, 'serialisable');
+    assert.equal(trimmed.length, 1);
+    assert.match(trimmed[0] ?? '', /^attributes\.deep\.0\.0\.0/);
+    assert.ok((trimmed[0] ?? '').length <= 201);
+    const attributes = cleaned.attributes as Record<string, unknown>;
+    assert.equal(attributes.size, 1);
+    assert.deepEqual(attributes.ok, [[[[[[[[[[1]]]]]]]]]]);
+    // Exactly at the limit nothing is removed, and the byte cleaner gives the same bytes.
+    const limit = `{"a":${'['.repeat(MAX_CLEAN_DEPTH - 1)}1${']'.repeat(MAX_CLEAN_DEPTH - 1)}}`;
+    const atLimit = cleanNotification(JSON.parse(limit) as Record<string, unknown>);
+    assert.deepEqual(atLimit.trimmed, []);
+    assert.equal(new JsonCleaner().clean(Buffer.from(limit))?.toString(), JSON.stringify(atLimit.cleaned));
+    const over = `{"a":${'['.repeat(MAX_CLEAN_DEPTH)}1${']'.repeat(MAX_CLEAN_DEPTH)}}`;
+    assert.equal(new JsonCleaner().clean(Buffer.from(over)), undefined, 'left to the object path');
+    assert.equal(cleanNotification(JSON.parse(over) as Record<string, unknown>).trimmed.length, 1);
+    // An empty container just past the limit is removed like any empty value, without a trim.
+    const empty = `{"a":1,"e":${'['.repeat(MAX_CLEAN_DEPTH)}${']'.repeat(MAX_CLEAN_DEPTH)}}`;
+    assert.deepEqual(cleanNotification(JSON.parse(empty) as Record<string, unknown>), {
+      cleaned: { a: 1 },
+      trimmed: [],
+    });
   });
 
   it('sorts keys recursively and keeps list order', () => {

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError } from '../../../../shared/core/errors.js';
 import { JsonCleaner } from '../../../../shared/gti/clean_json.js';
 import type { Notification } from '../../../../shared/gti/notification.js';
-import { cleanedDescriptor, type PageItem, parseItem } from '../../../../shared/gti/page_item.js';
+import {
+  cleanedDescriptor,
+  type PageItem,
+  readItem,
+  UNPARSED_FIELD,
+} from '../../../../shared/gti/page_item.js';
 import { prepareItem } from '../../../../shared/pipeline/fetch_run.js';
 import { createEntryBuilder } from '../../../../shared/pipeline/log_entries.js';
 
@@ -62,7 +66,7 @@ describe('page items', () => {
 
   it('are dropped when de-duplication says so, on both paths', () => {
     const seen: string[] = [];
-    const accept = (id: string, date: number) => {
+    const accept = (id: string, date: number | undefined) => {
       seen.push(`${id}@${date}`);
       return false;
     };
@@ -71,27 +75,55 @@ describe('page items', () => {
     assert.deepEqual(seen, ['n1@1767225600', 'n1@1767225600']);
   });
 
-  it('name what is wrong with an unusable item, without quoting the payload', () => {
-    assert.throws(
-      () => parseItem(Buffer.from('{"type":"file","id":"f1","secret-ish":"PAYLOAD"')),
-      (error: unknown) =>
-        error instanceof ValidationError &&
-        /not valid JSON \(\d+ bytes\)/.test(error.message) &&
-        !error.message.includes('PAYLOAD'),
+  it('import an item without a usable id or date, or not even JSON, labelled instead of stopping the stream', () => {
+    const decode = (json: string | undefined) => {
+      const entry = JSON.parse(json ?? '{}') as {
+        data: string;
+        logEntryTime: string;
+        labels: Record<string, { value: string }>;
+      };
+      return {
+        entry,
+        data: JSON.parse(Buffer.from(entry.data, 'base64').toString()) as Record<string, unknown>,
+      };
+    };
+    // No notification_id: an id derived from the bytes (stable), the date kept.
+    const noId = '{"type":"file","id":"f1","context_attributes":{"notification_date":5}}';
+    const first = prepareItem(item(noId), builder, () => true);
+    assert.match(first?.id ?? '', /^derived-[0-9a-f]{32}$/);
+    assert.equal(prepareItem(item(noId), builder, () => true)?.id, first?.id);
+    assert.equal(first?.date, 5);
+    assert.deepEqual(first?.invalid, ['context_attributes.notification_id']);
+    assert.equal(
+      decode(first?.json).entry.labels.invalid_fields?.value,
+      'context_attributes.notification_id',
     );
-    assert.throws(
-      () => parseItem(Buffer.from('{"type":"file","id":"f1","context_attributes":{"notification_date":5}}')),
-      /unusable notification: item f1 has no context_attributes.notification_id/,
-    );
-    assert.throws(() => parseItem(Buffer.from('[1]')), /unusable notification: item is not an object/);
-    // A date the checkpoint could not store, or no date could show, is refused on both paths.
+    // A date the checkpoint could not store: logEntryTime falls back to the fetch time.
     for (const date of ['1767225600.5', '-1', '1e13', '"1767225600"']) {
       const text = `{"type":"file","id":"f1","context_attributes":{"notification_id":"n1","notification_date":${date}}}`;
       assert.equal(item(text).kind, 'raw', date);
-      assert.throws(
-        () => parseItem(Buffer.from(text)),
-        /n1 has no context_attributes.notification_date in unix seconds/,
-      );
+      const entry = prepareItem(item(text), builder, () => true);
+      assert.equal(entry?.id, 'n1');
+      assert.equal(entry?.date, undefined, date);
+      assert.deepEqual(entry?.invalid, ['context_attributes.notification_date']);
+      assert.equal(decode(entry?.json).entry.logEntryTime, '2026-01-02T00:00:00.000Z');
     }
+    // Not JSON, or not an object: kept as text, never quoted in an error.
+    for (const text of ['{"type":"file","id":"f1","secret-ish":"PAYLOAD"', '[1]']) {
+      const entry = prepareItem({ kind: 'raw', raw: Buffer.from(text) }, builder, () => true);
+      assert.deepEqual(entry?.invalid, ['item']);
+      assert.equal(decode(entry?.json).data[UNPARSED_FIELD], text);
+    }
+    assert.deepEqual(readItem(Buffer.from(notification(''))).invalid, []);
+  });
+
+  it('treat a date far ahead of the clock as malformed, so it never moves the checkpoint', () => {
+    const horizon = 1767225600 - 1;
+    for (const text of [notification(''), notification('"a":{"x":1,"x":2},')]) {
+      const entry = prepareItem(item(text), builder, () => true, horizon);
+      assert.equal(entry?.date, undefined);
+      assert.deepEqual(entry?.invalid, ['context_attributes.notification_date']);
+    }
+    assert.equal(prepareItem(item(notification('')), builder, () => true, 1767225600)?.date, 1767225600);
   });
 });

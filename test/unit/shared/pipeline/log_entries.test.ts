@@ -63,16 +63,17 @@ describe('log entries', () => {
     const builder = createEntryBuilder(base);
     const received = Date.parse('2026-02-01T00:05:00.250Z');
     const n = fileNotification('n3', 1769904000 - 60);
-    const fromObject = JSON.parse(builder.build(n, received).json) as Record<string, string>;
+    const at = (id: string, date: number) => ({ id, date, invalid: [], receivedMs: received });
+    const fromObject = JSON.parse(builder.build(n, at('n3', 1769904000 - 60)).json) as Record<string, string>;
     assert.equal(fromObject.collectionTime, '2026-02-01T00:05:00.250Z');
     const cleaned = Buffer.from(Buffer.from(String(fromObject.data), 'base64'));
     const fromBytes = JSON.parse(
-      builder.buildCleaned(cleaned, 'n3', 1769904000 - 60, received).json,
+      builder.buildCleaned(cleaned, 'n3', 1769904000 - 60, [], received).json,
     ) as Record<string, string>;
     assert.equal(fromBytes.collectionTime, '2026-02-01T00:05:00.250Z');
     // A notification dated after the page arrived (GTI's clock ahead of ours) still gets a later time.
     const ahead = Math.floor(received / 1000) + 2;
-    const late = JSON.parse(builder.build(fileNotification('n4', ahead), received).json) as Record<
+    const late = JSON.parse(builder.build(fileNotification('n4', ahead), at('n4', ahead)).json) as Record<
       string,
       string
     >;
@@ -82,7 +83,7 @@ describe('log entries', () => {
     );
     const big = builder.build(
       fileNotification('n5', 1769904000, { last_analysis_results: engines }),
-      received,
+      at('n5', 1769904000),
     );
     assert.ok(big.trimmed.length > 0);
     assert.equal((JSON.parse(big.json) as Record<string, string>).collectionTime, '2026-02-01T00:05:00.250Z');
