@@ -1,9 +1,9 @@
 /**
  * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
  * holds the whole result set; the next page is requested while the caller works on the current
- * one (at most one request in flight per cursor), and as soon as the current page's body has
- * arrived: its cursor is read from the end of the body before the items are cleaned (checked
- * against the full read, see `pages`). Retries 429 TooManyRequestsError, 5xx and network
+ * one (at most one request in flight per cursor); when the caller is already waiting, as soon as
+ * the page's body has arrived, its cursor read from the end of the body before the items are
+ * cleaned (checked against the full read, see `pages`). Retries 429 TooManyRequestsError, 5xx and network
  * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up:
  * the error names it and when it resets, when known) and 400/401/403/404 fail at once with the
  * API's error code. A cursor that comes back within one paging ends it (PagingError) instead of
@@ -157,7 +157,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after'], now());
     const early = onBody?.(body);
     // One turn of the event loop lets the next request go out (got sets it up asynchronously)
-    // before this page's items are cleaned, instead of after.
+    // before this page's items are cleaned, instead of after them and the caller's work.
     if (early !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     let page: SplitPage;
     try {
@@ -211,16 +211,18 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
   return {
     fetchPage,
     /**
-     * One cursor chain, one request in flight. The next request leaves as soon as the current
-     * page's body has arrived, its cursor read from the body's tail (`meta` after `data`) before
-     * the items are cleaned, provided the caller has taken every page before the current one; so
-     * at most one page waits unread beside the one the caller holds while another arrives. When
-     * the full read disagrees with the tail (an unreadable body, an empty page, another cursor)
-     * the early request is aborted and waited for before anything else is sent.
+     * One cursor chain, one request in flight, at most one page fetched ahead of the caller. The
+     * next request leaves when the caller has taken the current page, or earlier, when the caller
+     * is already waiting for the current page: as soon as its body has arrived, the cursor read
+     * from the body's tail (`meta` after `data`) before the items are cleaned. When the full read
+     * disagrees with the tail (an unreadable body, an empty page, another cursor) the early
+     * request is aborted and waited for before anything else is sent.
      */
     async *pages(query, signal) {
       /** Pages handed to the caller so far. */
       let taken = 0;
+      /** Whether the caller is waiting for the next page (page taken + 1). */
+      let waiting = false;
       /** The request started from a body's tail, not yet handed over as `pending`. */
       let early: Started | undefined;
       // Every cursor this run has followed: one that comes back would page in a circle forever.
@@ -250,7 +252,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       // The body of page `index` (1-based) has arrived; its items are not cleaned yet. A cursor
       // already followed is left to the full read, which ends the paging.
       const onBody = (body: Buffer, index: number): Started | undefined => {
-        if (early !== undefined || index > taken + 1) return undefined;
+        if (!waiting || early !== undefined || index !== taken + 1) return undefined;
         const cursor = metaCursor(tailMember(body, 'meta'));
         if (cursor === undefined || used.has(cursor)) return undefined;
         early = start(cursor, index + 1);
@@ -258,7 +260,10 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       };
       let pending: Promise<IocStreamPage> | undefined = start(query.cursor, 1).promise;
       while (pending) {
-        const page: IocStreamPage = await pending;
+        waiting = true;
+        const page: IocStreamPage = await pending.finally(() => {
+          waiting = false;
+        });
         taken += 1;
         const cursor = page.nextCursor;
         const loop = cursor !== undefined && used.has(cursor);
