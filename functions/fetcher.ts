@@ -1,9 +1,10 @@
 /**
  * `fetchIocStream`: one fetch run per trigger message. Takes the lease, reads the Firestore
- * checkpoint, runs the shared pipeline with `deliver` = publish the chunk to the chunks topic
- * (awaiting Pub/Sub's acknowledgement, after which Pub/Sub owns its delivery), saves the checkpoint
- * over published chunks, and stops at a page boundary before its time budget runs out, handing the
- * rest to a continuation message on its own trigger topic.
+ * checkpoint, runs the shared pipeline with `deliver` = publish the chunk (log entries or
+ * entities, as its `kind` attribute says) to the chunks topic (awaiting Pub/Sub's acknowledgement,
+ * after which Pub/Sub owns its delivery), saves the checkpoint over notifications whose log entry
+ * and entity are both published, and stops at a page boundary before its time budget runs out,
+ * handing the rest to a continuation message on its own trigger topic.
  *
  * Errors: retryable ones (GTI 5xx/429 after in-process retries, Pub/Sub, Firestore unavailable)
  * throw, so Pub/Sub redelivers the trigger with backoff; permanent ones (bad configuration, bad
@@ -22,7 +23,7 @@ import type { Config } from '../shared/core/config.js';
 import { describeError, isRetryable } from '../shared/core/errors.js';
 import type { Logger } from '../shared/core/logger.js';
 import type { GtiClient } from '../shared/gti/client.js';
-import { runFetch } from '../shared/pipeline/fetch_run.js';
+import { logEntitySkipped, runFetch } from '../shared/pipeline/fetch_run.js';
 import { entryOptions } from '../shared/pipeline/log_entries.js';
 import { pushedMessage } from './pubsub_event.js';
 
@@ -71,6 +72,9 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       notifications: 0,
       chunks: 0,
       trimmed: 0,
+      entities: 0,
+      entity_chunks: 0,
+      entities_skipped: 0,
       pages: 0,
       duplicates: 0,
       seconds: 0,
@@ -135,11 +139,15 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         // Newest-first runs only move the checkpoint when complete, so they never stop early.
         ...(incremental ? { shouldStop: () => now() >= stopAt } : {}),
         signal: ours.lost,
+        onEntitySkipped: (skip) => logEntitySkipped(logger, skip),
       });
       Object.assign(fields, {
         notifications: result.stats.notifications,
         chunks: result.stats.chunks,
         trimmed: result.stats.trimmed,
+        entities: result.stats.entities,
+        entity_chunks: result.stats.entityChunks,
+        entities_skipped: result.stats.entitiesSkipped,
         pages: result.stats.pages,
         duplicates: result.stats.duplicates,
         bytes: result.stats.bytes,

@@ -1,14 +1,19 @@
 /**
- * One fetch run: GTI pages (items cleaned from their bytes) → de-duplicate → entries → chunks → deliver, with the
- * checkpoint advanced over delivered chunks. The standalone `sync` delivers to Chronicle (or the
- * local sink); the cloud fetcher delivers by publishing to Pub/Sub. Same code path for both.
+ * One fetch run: GTI pages (items cleaned from their bytes) → de-duplicate → a log entry and (with
+ * entity context) an entity per notification → chunks of each kind → deliver, with the checkpoint
+ * advanced over notifications whose log entry and entity were both delivered. The standalone `sync`
+ * delivers to Chronicle (or the local sink); the cloud fetcher delivers by publishing to Pub/Sub.
+ * Same code path for both.
  */
 
-import { logsImportEnvelope } from '../chronicle/request_body.js';
+import { OversizeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { excerpt } from '../core/redact.js';
 import { type GtiClient, gtiDate } from '../gti/client.js';
 import { type PageItem, parseItem } from '../gti/page_item.js';
 import { type Checkpoint, Deduplicator, queryStart, WatermarkTracker } from './checkpoint.js';
-import { type Chunk, chunkEntries } from './chunker.js';
+import { type Chunk, ChunkAssembler, type ChunkKind } from './chunker.js';
+import { createEntityBuilder, type EntityBuilder, type EntityResult } from './entities.js';
 import {
   createEntryBuilder,
   type EntryBuilder,
@@ -21,10 +26,20 @@ export interface RunStats {
   fetched: number;
   duplicates: number;
   notifications: number;
+  /** Log chunks (logs:import bodies): made, delivered, their bytes. */
   chunks: number;
   chunksDelivered: number;
   bytes: number;
+  /** Log entries trimmed to fit a request. */
   trimmed: number;
+  /** Entities built (one per notification about a file, URL, domain or IP address). */
+  entities: number;
+  /** Entity chunks (entities:import bodies): made, delivered, their bytes. */
+  entityChunks: number;
+  entityChunksDelivered: number;
+  entityBytes: number;
+  /** Notifications without an entity (an item type without one, a URL without its URL, too large). */
+  entitiesSkipped: number;
   /** meta.count of the first page when GTI gives it (a hint for ETA). */
   expected: number | undefined;
   /** Time spent in our own code (reading pages into cleaned items, entries, chunking), ms. */
@@ -51,6 +66,18 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Epoch ms; read when each GTI page arrives, for its entries' collectionTime. Default Date.now. */
   readonly clock?: () => number;
+  /** A notification got no entity (counted in entitiesSkipped): what and why, without payload. */
+  readonly onEntitySkipped?: (skip: EntitySkip) => void;
+}
+
+/** A notification that got no entity. */
+export type EntitySkip = Extract<EntityResult, { kind: 'skipped' }>;
+
+/** One notification made ready: its log entry and, with entity context, its entity (or why none). */
+export interface PreparedNotification {
+  readonly entry: PreparedEntry;
+  /** Undefined when the run builds no entities. */
+  readonly entity: EntityResult | undefined;
 }
 
 export interface RunResult {
@@ -61,24 +88,83 @@ export interface RunResult {
 }
 
 /**
- * The entry for one page item, or undefined when `accept` (de-duplication) drops it. An item left
- * to the object path is parsed and checked here, so its error surfaces at its place in the stream.
- * `receivedMs`: when the item's page was received (its collectionTime; default the builder's).
+ * The log entry and the entity for one page item, or undefined when `accept` (de-duplication) drops
+ * it. An item left to the object path is parsed and checked here, so its error surfaces at its
+ * place in the stream. The entity comes from the item's entity view when the page reader took one
+ * from the cleaner, else from the cleaned bytes (or the parsed object): never a second parse of the
+ * whole notification. `receivedMs`: when the item's page was received (its collectionTime; default
+ * the builder's).
  */
+export function prepareNotification(
+  item: PageItem,
+  entries: EntryBuilder,
+  entities: EntityBuilder | undefined,
+  accept: (id: string, date: number) => boolean,
+  receivedMs?: number,
+): PreparedNotification | undefined {
+  if (item.kind === 'cleaned') {
+    if (!accept(item.id, item.date)) return undefined;
+    const entry = entries.buildCleaned(item.cleaned, item.id, item.date, receivedMs);
+    if (entities === undefined) return { entry, entity: undefined };
+    const view = item.view;
+    return {
+      entry,
+      entity: entityOf(item.id, () =>
+        view === undefined ? entities.buildFromCleaned(item.cleaned) : entities.build(view),
+      ),
+    };
+  }
+  const n = parseItem(item.raw);
+  const { notification_id: id, notification_date: date } = n.context_attributes;
+  if (!accept(id, date)) return undefined;
+  const entry = entries.build(n, receivedMs);
+  return {
+    entry,
+    entity: entities === undefined ? undefined : entityOf(id, () => entities.buildFromNotification(n)),
+  };
+}
+
+/**
+ * An entity that cannot fit in one request even trimmed is skipped, named, rather than failing the
+ * run: its notification still goes in as a log entry (trimmed as needed), which keeps the data.
+ */
+function entityOf(id: string, build: () => EntityResult): EntityResult {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof OversizeError)) throw error;
+    return {
+      kind: 'skipped',
+      id,
+      reason: 'too_large',
+      detail: `its entity does not fit in one request even trimmed: ${error.message}`,
+    };
+  }
+}
+
+/**
+ * Logs a notification without an entity: expected for item types without one and URLs without
+ * their URL (debug; counted in entitiesSkipped), a warning when its entity could not fit in a
+ * request. Values from the notification are bounded.
+ */
+export function logEntitySkipped(logger: Logger, skip: EntitySkip): void {
+  const fields = {
+    notification_id: excerpt(skip.id, 200),
+    reason: skip.reason,
+    detail: excerpt(skip.detail, 500),
+  };
+  if (skip.reason === 'too_large') logger.warn('no entity for a notification: too large', fields);
+  else logger.debug('no entity for a notification', fields);
+}
+
+/** The log entry for one page item (prepareNotification without entities). */
 export function prepareItem(
   item: PageItem,
   entries: EntryBuilder,
   accept: (id: string, date: number) => boolean,
   receivedMs?: number,
 ): PreparedEntry | undefined {
-  if (item.kind === 'cleaned') {
-    return accept(item.id, item.date)
-      ? entries.buildCleaned(item.cleaned, item.id, item.date, receivedMs)
-      : undefined;
-  }
-  const n = parseItem(item.raw);
-  const { notification_id: id, notification_date: date } = n.context_attributes;
-  return accept(id, date) ? entries.build(n, receivedMs) : undefined;
+  return prepareNotification(item, entries, undefined, accept, receivedMs)?.entry;
 }
 
 export function buildFilter(filters: string, startSeconds: number): string {
@@ -87,6 +173,11 @@ export function buildFilter(filters: string, startSeconds: number): string {
 
 export async function runFetch(options: RunOptions): Promise<RunResult> {
   const entries = createEntryBuilder(options.entryOptions);
+  const { entityContext, fetchTime, chunkMaxBytes } = options.entryOptions;
+  const entities =
+    entityContext === undefined
+      ? undefined
+      : createEntityBuilder({ ...entityContext, fetchTime, chunkMaxBytes });
   const stats: RunStats = {
     pages: 0,
     fetched: 0,
@@ -96,6 +187,11 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     chunksDelivered: 0,
     bytes: 0,
     trimmed: 0,
+    entities: 0,
+    entityChunks: 0,
+    entityChunksDelivered: 0,
+    entityBytes: 0,
+    entitiesSkipped: 0,
     expected: undefined,
     processingMs: 0,
   };
@@ -108,25 +204,72 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     filter: buildFilter(options.filters, queryStart(options.checkpoint, options.initialStartSeconds)),
     order: options.order,
     limit: options.limit,
+    // The page reader takes each item's entity view from the cleaner (the fast path).
+    ...(entities === undefined ? {} : { entityViews: true }),
   };
 
   const accept = (id: string, date: number) => dedup.accept(id, date);
   const clock = options.clock ?? Date.now;
-  async function* entriesFromPages(): AsyncGenerator<PreparedEntry> {
+
+  // One assembler per kind, one chunk sequence. Each kind's items arrive in stream order, so the
+  // notifications (tracker ordinals) of a closed chunk are the first ones waiting for its kind.
+  let seq = 0;
+  const nextSeq = () => ++seq;
+  const logChunks = new ChunkAssembler<PreparedEntry>(entries.envelope, chunkMaxBytes, nextSeq);
+  const entityChunks =
+    entities === undefined ? undefined : new ChunkAssembler(entities.envelope, chunkMaxBytes, nextSeq);
+  const waiting: Record<ChunkKind, number[]> = { logs: [], entities: [] };
+  const ordinalsOf = new Map<number, number[]>();
+  const closed = (chunk: Chunk | undefined, ready: Chunk[]): void => {
+    if (chunk === undefined) return;
+    const queue = waiting[chunk.kind];
+    ordinalsOf.set(chunk.seq, queue.splice(0, chunk.ids.length));
+    if (chunk.kind === 'logs') {
+      stats.chunks += 1;
+      stats.bytes += chunk.bytes;
+    } else {
+      stats.entityChunks += 1;
+      stats.entityBytes += chunk.bytes;
+    }
+    ready.push(chunk);
+  };
+  const flush = (): Chunk[] => {
+    const ready: Chunk[] = [];
+    const started = performance.now();
+    closed(logChunks.flush(), ready);
+    closed(entityChunks?.flush(), ready);
+    stats.processingMs += performance.now() - started;
+    return ready;
+  };
+
+  async function* chunksFromPages(): AsyncGenerator<Chunk> {
     for await (const page of options.gti.pages(query, options.signal)) {
       // The page's collection time: when it reached us (never earlier than it left GTI).
       const receivedMs = clock();
       stats.pages += 1;
       if (stats.pages === 1) stats.expected = page.count;
       const started = performance.now();
-      const ready: PreparedEntry[] = [];
+      const ready: Chunk[] = [];
       for (const item of page.items) {
         stats.fetched += 1;
-        const entry = prepareItem(item, entries, accept, receivedMs);
-        if (entry === undefined) continue;
+        const prepared = prepareNotification(item, entries, entities, accept, receivedMs);
+        if (prepared === undefined) continue;
+        const { entry, entity } = prepared;
         stats.notifications += 1;
         if (entry.trimmed.length > 0) stats.trimmed += 1;
-        ready.push(entry);
+        const withEntity = entity?.kind === 'entity';
+        const ordinal = tracker.expect(entry.id, entry.date, withEntity ? 2 : 1);
+        waiting.logs.push(ordinal);
+        closed(logChunks.add(entry), ready);
+        if (entity === undefined) continue;
+        if (entity.kind === 'entity') {
+          stats.entities += 1;
+          waiting.entities.push(ordinal);
+          closed(entityChunks?.add(entity.entity), ready);
+        } else {
+          stats.entitiesSkipped += 1;
+          options.onEntitySkipped?.(entity);
+        }
       }
       stats.duplicates = dedup.skipped;
       // Reading the page into cleaned items happened in the GTI client: our code too.
@@ -135,9 +278,10 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
       options.onProgress?.(stats);
       if (page.nextCursor !== undefined && options.shouldStop?.()) {
         stoppedEarly = true;
-        return;
+        break;
       }
     }
+    yield* flush();
   }
 
   // Deliveries run concurrently; checkpoint saves run one at a time, newest wins.
@@ -165,8 +309,11 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     const task = options
       .deliver(chunk)
       .then(() => {
-        stats.chunksDelivered += 1;
-        const mark = tracker.delivered(chunk.seq, chunk.ids, chunk.dates);
+        if (chunk.kind === 'logs') stats.chunksDelivered += 1;
+        else stats.entityChunksDelivered += 1;
+        const ordinals = ordinalsOf.get(chunk.seq) ?? [];
+        ordinalsOf.delete(chunk.seq);
+        const mark = tracker.delivered(ordinals);
         if (mark !== undefined && incremental) save(mark);
         options.onProgress?.(stats);
       })
@@ -177,16 +324,8 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     inFlight.add(task);
   };
 
-  const timing = { assemblyMs: 0 };
   try {
-    for await (const chunk of chunkEntries(
-      entriesFromPages(),
-      logsImportEnvelope(options.entryOptions.forwarder),
-      options.entryOptions.chunkMaxBytes,
-      timing,
-    )) {
-      stats.chunks += 1;
-      stats.bytes += chunk.bytes;
+    for await (const chunk of chunksFromPages()) {
       start(chunk);
       while (inFlight.size >= options.concurrency && failure === undefined) await Promise.race(inFlight);
       if (failure !== undefined) break;
@@ -196,7 +335,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   }
   await Promise.all(inFlight);
   await saving;
-  stats.processingMs += timing.assemblyMs;
   if (failure === undefined && !incremental && !stoppedEarly && tracker.mark !== undefined) {
     // Newest first: only a complete run may move the mark (older pages may still be unfetched).
     await options.saveCheckpoint(tracker.mark);

@@ -13,13 +13,14 @@
  * OversizeError thrown, naming the notification.
  */
 
-import { type EntryParts, logsImportEnvelope } from '../chronicle/request_body.js';
+import { type EntryParts, logsImportEnvelope, type RequestEnvelope } from '../chronicle/request_body.js';
 import { configuredForwarder } from '../chronicle/resources.js';
 import type { Config } from '../core/config.js';
 import { OversizeError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import { cleanObject } from '../gti/clean.js';
 import type { Notification } from '../gti/notification.js';
+import type { EntityContextOptions } from './entities.js';
 
 /** Bulkiest file attributes first; documented in the README. */
 export const TRIM_ORDER: readonly string[] = [
@@ -102,9 +103,17 @@ export interface EntryOptions {
   readonly chunkMaxBytes: number;
   /** Full forwarder resource name, or undefined. */
   readonly forwarder: string | undefined;
+  /**
+   * Entities beside the log entries (entities:import, shared/pipeline/entities.ts), or undefined
+   * when CHRONICLE_ENTITY_CONTEXT is false.
+   */
+  readonly entityContext?: EntityContextOptions | undefined;
 }
 
-/** Entry options as the configuration gives them (sync and the fetcher build them the same way). */
+/**
+ * Entry options as the configuration gives them (sync and the fetcher build them the same way),
+ * entities included.
+ */
 export function entryOptions(config: Config, fetchTime: Date): EntryOptions {
   return {
     fetchTime,
@@ -112,6 +121,9 @@ export function entryOptions(config: Config, fetchTime: Date): EntryOptions {
     useCaseName: config.entries.useCaseName,
     chunkMaxBytes: config.entries.chunkMaxBytes,
     forwarder: configuredForwarder(config.chronicle),
+    entityContext: config.entityContext.enabled
+      ? { validityDays: config.entityContext.validityDays, logType: config.chronicle.logType }
+      : undefined,
   };
 }
 
@@ -136,6 +148,8 @@ const ENTRY_PREFIX = '{"data":"';
 const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
+  /** The request body around this builder's entries (logsImportEnvelope(forwarder)). */
+  readonly envelope: RequestEnvelope;
   /**
    * From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned.
    * `receivedMs`: when its GTI page was received (epoch ms); default the builder's fetchTime.
@@ -200,6 +214,7 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
   };
 
   return {
+    envelope,
     build(notification, receivedMs = fetchMs) {
       const id = notification.context_attributes.notification_id;
       const date = notification.context_attributes.notification_date;
