@@ -167,6 +167,13 @@ export function prepareItem(
   return prepareNotification(item, entries, undefined, accept, receivedMs)?.entry;
 }
 
+/**
+ * Log chunks that may close while entities wait in their assembler before the entity chunk closes
+ * too, however small: bounds how far the checkpoint lags behind the delivered log entries (a run
+ * killed then sends again at most what came after the mark).
+ */
+export const ENTITY_CHUNK_MAX_LAG = 4;
+
 export function buildFilter(filters: string, startSeconds: number): string {
   return [`date:${gtiDate(startSeconds)}+`, filters].filter((t) => t !== '').join(' ');
 }
@@ -220,18 +227,26 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     entities === undefined ? undefined : new ChunkAssembler(entities.envelope, chunkMaxBytes, nextSeq);
   const waiting: Record<ChunkKind, number[]> = { logs: [], entities: [] };
   const ordinalsOf = new Map<number, number[]>();
+  let logChunksWhileEntitiesWait = 0;
   const closed = (chunk: Chunk | undefined, ready: Chunk[]): void => {
     if (chunk === undefined) return;
     const queue = waiting[chunk.kind];
     ordinalsOf.set(chunk.seq, queue.splice(0, chunk.ids.length));
-    if (chunk.kind === 'logs') {
-      stats.chunks += 1;
-      stats.bytes += chunk.bytes;
-    } else {
+    ready.push(chunk);
+    if (chunk.kind === 'entities') {
       stats.entityChunks += 1;
       stats.entityBytes += chunk.bytes;
+      logChunksWhileEntitiesWait = 0;
+      return;
     }
-    ready.push(chunk);
+    stats.chunks += 1;
+    stats.bytes += chunk.bytes;
+    // Entities are small: left alone, an entity chunk would gather a whole run's entities and hold
+    // the checkpoint back until the end. It closes once this many log chunks went ahead of it.
+    if (entityChunks !== undefined && entityChunks.pending > 0) {
+      logChunksWhileEntitiesWait += 1;
+      if (logChunksWhileEntitiesWait >= ENTITY_CHUNK_MAX_LAG) closed(entityChunks.flush(), ready);
+    }
   };
   const flush = (): Chunk[] => {
     const ready: Chunk[] = [];

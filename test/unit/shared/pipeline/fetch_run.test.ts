@@ -15,7 +15,12 @@ import type { PageItem } from '../../../../shared/gti/page_item.js';
 import type { Checkpoint } from '../../../../shared/pipeline/checkpoint.js';
 import type { Chunk } from '../../../../shared/pipeline/chunker.js';
 import { createEntityBuilder } from '../../../../shared/pipeline/entities.js';
-import { prepareNotification, type RunOptions, runFetch } from '../../../../shared/pipeline/fetch_run.js';
+import {
+  ENTITY_CHUNK_MAX_LAG,
+  prepareNotification,
+  type RunOptions,
+  runFetch,
+} from '../../../../shared/pipeline/fetch_run.js';
 import { createEntryBuilder, type EntryOptions } from '../../../../shared/pipeline/log_entries.js';
 import { fileNotification } from '../../../helpers/notifications.js';
 import { waitFor } from '../../../helpers/wait.js';
@@ -214,6 +219,31 @@ describe('runFetch with entity context', () => {
     assert.ok(result.stats.entityChunks >= 2, `${result.stats.entityChunks} entity chunks`);
     assert.deepEqual(result.checkpoint, { date: 1_772_000_030, ids: ['n30'] });
     assert.deepEqual(saved.at(-1), result.checkpoint);
+  });
+
+  it('closes an entity chunk once a few log chunks went ahead of it, so the checkpoint keeps up', async () => {
+    const backlog = Array.from({ length: 60 }, (_, i) =>
+      notification('file', i + 1, { sha256: `${i}`.padStart(64, '0'), pe_info: { blob: 'x'.repeat(4000) } }),
+    );
+    const { delivered, result } = await run([backlog.slice(0, 30), backlog.slice(30)], {
+      chunkMaxBytes: 12_000,
+      concurrency: 1,
+    });
+    const bySeq = [...delivered].sort((a, b) => a.seq - b.seq);
+    let logsSinceEntities = 0;
+    const seenLogIds = new Set<string>();
+    for (const chunk of bySeq) {
+      if (chunk.kind === 'logs') {
+        logsSinceEntities += 1;
+        for (const id of chunk.ids) seenLogIds.add(id);
+        continue;
+      }
+      assert.ok(logsSinceEntities <= ENTITY_CHUNK_MAX_LAG, `${logsSinceEntities} log chunks before it`);
+      for (const id of chunk.ids) assert.ok(seenLogIds.has(id), `entity of ${id} before its log entry`);
+      logsSinceEntities = 0;
+    }
+    assert.ok(result.stats.entityChunks > 2, `${result.stats.entityChunks} entity chunks`);
+    assert.equal(result.stats.entities, 60);
   });
 
   it('a failed entity chunk fails the run and the checkpoint never covers its notifications', async () => {
