@@ -195,7 +195,7 @@ function directSink(config: Config, logger: Logger, signal: AbortSignal): Replay
   });
   const policy = retryPolicy(config);
   return {
-    description: `Chronicle ${importer.target} (entity chunks: ${importer.entitiesTarget})`,
+    description: `Chronicle ${importer.target} and ${importer.entitiesTarget}`,
     send: (message) => {
       // The endpoint follows the chunk's kind; too large splits it like the sender does.
       const chunk = parseChunkData(message.data, message.attributes);
