@@ -53,7 +53,10 @@ export interface RunOptions {
   readonly limit: number;
   readonly checkpoint: Checkpoint | undefined;
   readonly initialStartSeconds: number;
-  /** How entries and request bodies are built (the run makes its entry builder and envelope). */
+  /**
+   * How entries, entities and request bodies are built (the run makes its entry and entity builders
+   * and their envelopes; entityContext undefined = log entries only).
+   */
   readonly entryOptions: EntryOptions;
   /** Delivers one chunk; resolves when it is safely handed over (imported, or published). */
   readonly deliver: (chunk: Chunk) => Promise<void>;
