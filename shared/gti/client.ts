@@ -50,6 +50,8 @@ export interface IocStreamQuery {
   readonly limit: number;
   readonly cursor?: string | undefined;
   readonly descriptorsOnly?: boolean;
+  /** Not sent: also read each item's entity view while cleaning it (page.ts SplitOptions). */
+  readonly entityViews?: boolean;
 }
 
 export interface IocStreamPage {
@@ -149,7 +151,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     let page: SplitPage;
     const split = performance.now();
     try {
-      page = splitPage(body, cleaner);
+      page = splitPage(body, cleaner, { entityViews: query.entityViews === true });
     } catch {
       throw new GtiApiError('GTI answered 200 with a body that is not JSON', { status, retryable: true });
     }
