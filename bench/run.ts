@@ -111,7 +111,10 @@ function pairedRatio<A, B>(a: readonly A[], b: readonly B[], fa: (x: A) => numbe
   return round(median(ratios), 3);
 }
 
-/** Checks that a sync run delivered every notification exactly once. */
+/**
+ * Checks that a sync run delivered every notification exactly once, and every entity it built
+ * exactly once (none with entity context off).
+ */
 export function assertComplete(run: StandaloneResult): void {
   const c = run.chronicle;
   if (
@@ -122,6 +125,17 @@ export function assertComplete(run: StandaloneResult): void {
   )
     throw new Error(
       `sync of ${run.count} delivered ${c.uniqueIds} unique ids (${c.duplicates} duplicates, ${c.entries} entries)`,
+    );
+  const built = run.summary.entities ?? 0;
+  if (
+    c.entities !== built ||
+    c.entityUniqueIds !== built ||
+    c.entityDuplicates !== 0 ||
+    c.entityBytes !== (run.summary.entityBytes ?? 0) ||
+    (run.entityContext === false && built !== 0)
+  )
+    throw new Error(
+      `sync of ${run.count} (${run.entityContext === false ? 'entity context off' : 'entity context on'}) built ${built} entities, Chronicle accepted ${c.entities} (${c.entityUniqueIds} unique, ${c.entityDuplicates} duplicates)`,
     );
 }
 

@@ -48,6 +48,10 @@ export interface SyncSummaryFields {
   pages: number;
   duplicates: number;
   trimmed: number;
+  /** Entities built and entities:import chunks sent (0 with entity context off). */
+  entities: number;
+  entityChunks: number;
+  entityBytes: number;
   seconds: number;
 }
 
@@ -84,11 +88,9 @@ export interface StandaloneResult {
   readonly deliveredMBps: number;
 }
 
-/** The entities:import share of the Chronicle simulator's stats, when it reports one. */
+/** The entities:import requests and bytes the Chronicle simulator accepted. */
 export function entityTraffic(stats: ChronicleStats): { entityRequests: number; entityBytes: number } {
-  const entities = (stats as { entities?: { acceptedRequests?: unknown; bytes?: unknown } }).entities;
-  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
-  return { entityRequests: n(entities?.acceptedRequests), entityBytes: n(entities?.bytes) };
+  return { entityRequests: stats.acceptedEntityRequests, entityBytes: stats.entityBytes };
 }
 
 export function syncEnv(services: Services, options: StandaloneOptions, dir: string): NodeJS.ProcessEnv {

@@ -19,7 +19,8 @@ const USAGE = `Usage: ioc-stream dev [--config FILE] [--trigger] [--quiet]
 Runs the cloud pipeline locally: Pub/Sub + Firestore emulators, fetchIocStream and sendToChronicle
 under functions-framework, push subscriptions, retry and dead-letter policies as in terraform.
 Without a GTI key it serves the bundled demo dataset; without CHRONICLE_CUSTOMER_ID it imports into
-the bundled Chronicle simulator. Stop with Ctrl-C.
+the bundled Chronicle simulator (log entries and, with CHRONICLE_ENTITY_CONTEXT, entities). Stop with
+Ctrl-C.
   --config FILE   YAML file with configuration keys (environment variables override it)
   --trigger       publish one trigger as soon as everything runs
   --quiet         do not echo the functions' log lines`;
@@ -108,8 +109,10 @@ export const devCommand: CliCommand = async (argv, ctx) => {
       env.CHRONICLE_API_BASE_URL = chronicle.baseUrl;
       env.GCE_METADATA_HOST = metadata.host;
       env.METADATA_SERVER_DETECTION = 'assume-present';
+      const entities = chronicle.entityImports;
       chronicleStats = () =>
-        `${chronicle.acceptedEntryCount} entries (${chronicle.acceptedIds.size} distinct) in ${chronicle.requests.length} requests`;
+        `${chronicle.acceptedEntryCount} entries (${chronicle.acceptedIds.size} distinct) in ${chronicle.requests.length} requests, ` +
+        `${entities.acceptedEntityCount} entities (${entities.acceptedIds.size} distinct) in ${entities.requests.length} entities:import requests`;
       lines.push(
         `Chronicle            simulator ${chronicle.baseUrl} (token from metadata fake ${metadata.host})`,
       );

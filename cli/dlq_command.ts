@@ -40,9 +40,11 @@ import { createProgressBar } from './progress_bar.js';
 
 const USAGE = `Usage: ioc-stream dlq <list|replay|purge> [options]
 
-  list     show what waits on the dead-letter subscription, grouped by reason (nothing is acknowledged)
-  replay   move messages back to the chunks topic (or --direct to Chronicle); each one is acknowledged
-           on the dead-letter subscription only after its copy was confirmed
+  list     show what waits on the dead-letter subscription, grouped by kind (logs or entities chunks)
+           and reason (nothing is acknowledged)
+  replay   move messages back to the chunks topic (or --direct to Chronicle: logs:import or
+           entities:import by the chunk's kind); each one is acknowledged on the dead-letter
+           subscription only after its copy was confirmed
   purge    discard messages, only with --yes, after writing each one to a local NDJSON archive
 
 Options (all subcommands):
@@ -53,6 +55,7 @@ Options (all subcommands):
                        (e.g. permanent_error, max_delivery_attempts, invalid_message, 403,
                        PERMISSION_DENIED); repeatable, any may match
   --filter KEY=VALUE   only messages whose attribute KEY equals VALUE (* = present); repeatable, all must match
+                       (e.g. kind=entities)
   --limit N            at most N messages (list: inspected; replay: moved; purge: purged)
   --json               the result as one JSON object on stdout
 
@@ -106,6 +109,7 @@ export function formatSummaryTable(summary: DlqSummary): string {
     String(g.messages),
     String(g.entries),
     mb(g.bytes),
+    g.kind,
     g.reason,
     g.httpStatus ?? '-',
     g.rpcStatus ?? '-',
@@ -118,6 +122,7 @@ export function formatSummaryTable(summary: DlqSummary): string {
     'MESSAGES',
     'ENTRIES',
     'BYTES',
+    'KIND',
     'REASON',
     'HTTP',
     'RPC STATUS',
@@ -190,15 +195,21 @@ function directSink(config: Config, logger: Logger, signal: AbortSignal): Replay
   });
   const policy = retryPolicy(config);
   return {
-    description: `Chronicle ${importer.target}`,
-    send: (message) =>
-      deliverBody(importer, parseChunkData(message.data).payload, policy, {
+    description: `Chronicle ${importer.target} and ${importer.entitiesTarget}`,
+    send: (message) => {
+      // The endpoint follows the chunk's kind; too large splits it like the sender does.
+      const chunk = parseChunkData(message.data, message.attributes);
+      return deliverBody(importer, chunk.kind, chunk.payload, policy, {
         signal,
         onRetry: (info) =>
           logger.warn('Chronicle request failed; retrying', { messageId: message.messageId, ...info }),
         onSplit: (info) =>
-          logger.info('Chronicle answered request too large; sending the chunk in two halves', info),
-      }),
+          logger.info('Chronicle answered request too large; sending the chunk in two halves', {
+            kind: chunk.kind,
+            ...info,
+          }),
+      });
+    },
   };
 }
 
@@ -395,7 +406,7 @@ export const dlqCommand: CliCommand = async (argv, ctx) => {
       filter,
       maxReplays,
       dryRun: values['dry-run'],
-      validate: (m) => parseChunkData(m.data),
+      validate: (m) => parseChunkData(m.data, m.attributes),
       ...(limit === undefined ? {} : { limit }),
       ...(rate === undefined ? {} : { rate }),
       ...(concurrency === undefined ? {} : { concurrency }),

@@ -196,7 +196,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     title: 'Import permission',
     status: 'unchecked',
     detail:
-      `chronicle.logs.import on project ${target.projectId} for the identity that imports ` +
+      `${config.entityContext.enabled ? 'chronicle.logs.import and chronicle.entities.import (CHRONICLE_ENTITY_CONTEXT)' : 'chronicle.logs.import'} ` +
+      `on project ${target.projectId} for the identity that imports ` +
       `(${mode === 'cloud' ? "the sender's service account" : 'your credentials'}): only an import can test it, and doctor writes nothing.`,
     fix: 'After the first run, verify the first data (README "Verify the first data").',
   });

@@ -1,6 +1,7 @@
 /**
  * Progress on stderr for long runs: a line rewritten in place on a terminal, a log line every
- * few seconds otherwise. Shows pages, notifications, chunks, rate and an ETA when GTI gives a count.
+ * few seconds otherwise. Shows pages, notifications, chunks, entities, rate and an ETA when GTI gives
+ * a count.
  */
 import type { RunStats } from '../shared/pipeline/fetch_run.js';
 
@@ -26,7 +27,9 @@ export function createProgress(
     if (s.expected !== undefined && s.expected > s.fetched && rate > 0) {
       eta = ` eta ${Math.round((s.expected - s.fetched) / rate)}s`;
     }
-    return `pages ${s.pages} · notifications ${s.notifications} · chunks ${s.chunksDelivered}/${s.chunks} · ${mb.toFixed(1)} MB · ${rate.toFixed(0)}/s${eta}`;
+    const entities =
+      s.entities > 0 ? ` · entities ${s.entities} (chunks ${s.entityChunksDelivered}/${s.entityChunks})` : '';
+    return `pages ${s.pages} · notifications ${s.notifications} · chunks ${s.chunksDelivered}/${s.chunks}${entities} · ${mb.toFixed(1)} MB · ${rate.toFixed(0)}/s${eta}`;
   };
   return {
     update(stats) {

@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'node:util';
 import { createAccessTokenProvider } from '../shared/chronicle/auth.js';
-import { createChronicleClient, type LogImporter } from '../shared/chronicle/client.js';
+import { type ChronicleImporter, createChronicleClient } from '../shared/chronicle/client.js';
 import { createLocalSink } from '../shared/chronicle/local_sink.js';
 import { chronicleTarget } from '../shared/chronicle/resources.js';
 import { type Config, requireSettings } from '../shared/core/config.js';
@@ -84,8 +84,9 @@ async function gtiSource(config: Config, logger: Logger): Promise<GtiSource> {
 /**
  * The run summary as logged (`sync_run`) and printed by --json, each field named for what it
  * counts: `firstPageMetaCount` is GTI's `meta.count` of the first page (not a total to expect);
- * `chronicleRequests` / `chronicleRetries` / `chronicleSplits` count logs:import requests (GTI
- * requests are `pages`).
+ * `chronicleRequests` / `chronicleRetries` / `chronicleSplits` count logs:import and
+ * entities:import requests (GTI requests are `pages`); `chunks` / `bytes` are the log chunks,
+ * `entityChunks` / `entityBytes` the entity chunks.
  */
 export function summaryFields(summary: SyncSummary): Record<string, unknown> {
   const { expected, requests, retries, splits, ...rest } = summary;
@@ -98,7 +99,7 @@ export function summaryFields(summary: SyncSummary): Record<string, unknown> {
   };
 }
 
-function importer(config: Config): LogImporter {
+function importer(config: Config): ChronicleImporter {
   if (config.chronicle.customerId === undefined) return createLocalSink(config.outputDir);
   return createChronicleClient({
     target: chronicleTarget(config),
@@ -182,12 +183,24 @@ export const syncCommand: CliCommand = async (argv, ctx: CliContext) => {
     if (summary === undefined || ctx.signal.aborted) return await interrupted(ctx, store, logger);
     logger.info('sync finished', { ...summaryFields(summary), event: 'sync_run' });
     if (values.json) {
-      ctx.stdout.write(`${JSON.stringify({ ...summaryFields(summary), destination: sink.target })}\n`);
+      ctx.stdout.write(
+        `${JSON.stringify({
+          ...summaryFields(summary),
+          destination: sink.target,
+          ...(config.entityContext.enabled ? { entitiesDestination: sink.entitiesTarget } : {}),
+        })}\n`,
+      );
     } else {
       ctx.stdout.write(
         `${summary.notifications} notifications in ${summary.chunks} chunks (${(summary.bytes / 1e6).toFixed(2)} MB, ` +
           `${summary.trimmed} trimmed, ${summary.duplicates} duplicates skipped) sent to ${sink.target} in ${summary.seconds.toFixed(2)} s\n`,
       );
+      if (config.entityContext.enabled) {
+        ctx.stdout.write(
+          `${summary.entities} entities in ${summary.entityChunks} chunks (${(summary.entityBytes / 1e6).toFixed(2)} MB, ` +
+            `${summary.entitiesSkipped} notifications without an entity) sent to ${sink.entitiesTarget}\n`,
+        );
+      }
       if (summary.notifications === 0 && demo) {
         ctx.stdout.write(
           `Nothing new since the checkpoint; delete ${config.outputDir}/ to run the demo from the start.\n`,

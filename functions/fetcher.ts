@@ -1,9 +1,10 @@
 /**
  * `fetchIocStream`: one fetch run per trigger message. Takes the lease, reads the Firestore
- * checkpoint, runs the shared pipeline with `deliver` = publish the chunk to the chunks topic
- * (awaiting Pub/Sub's acknowledgement, after which Pub/Sub owns its delivery), saves the checkpoint
- * over published chunks, and stops at a page boundary before its time budget runs out, handing the
- * rest to a continuation message on its own trigger topic.
+ * checkpoint, runs the shared pipeline with `deliver` = publish the chunk (log entries or
+ * entities, as its `kind` attribute says) to the chunks topic (awaiting Pub/Sub's acknowledgement,
+ * after which Pub/Sub owns its delivery), saves the checkpoint over notifications whose log entry
+ * and entity are both published, and stops at a page boundary before its time budget runs out,
+ * handing the rest to a continuation message on its own trigger topic.
  *
  * Errors: retryable ones (GTI 5xx/429 after in-process retries, Pub/Sub, Firestore unavailable)
  * throw, so Pub/Sub redelivers the trigger with backoff; permanent ones (bad configuration, bad
@@ -31,7 +32,7 @@ import {
 import type { Logger } from '../shared/core/logger.js';
 import { type GtiClient, isGtiQuotaExceeded } from '../shared/gti/client.js';
 import { checkRunStart, logStartReport } from '../shared/pipeline/checkpoint.js';
-import { invalidItemLogger, runFetch } from '../shared/pipeline/fetch_run.js';
+import { invalidItemLogger, logEntitySkipped, runFetch } from '../shared/pipeline/fetch_run.js';
 import { entryOptions } from '../shared/pipeline/log_entries.js';
 import { pushedMessage } from './pubsub_event.js';
 
@@ -100,6 +101,9 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
       notifications: 0,
       chunks: 0,
       trimmed: 0,
+      entities: 0,
+      entity_chunks: 0,
+      entities_skipped: 0,
       pages: 0,
       duplicates: 0,
       seconds: 0,
@@ -181,11 +185,15 @@ export function createFetchHandler(deps: FetcherDeps): (event: unknown) => Promi
         maxPagesWithoutNew: config.gti.maxPagesWithoutNew,
         onInvalidItem: invalidItemLogger(logger.child({ run_id: runId })),
         now,
+        onEntitySkipped: (skip) => logEntitySkipped(logger, skip),
       });
       Object.assign(fields, {
         notifications: result.stats.notifications,
         chunks: result.stats.chunks,
         trimmed: result.stats.trimmed,
+        entities: result.stats.entities,
+        entity_chunks: result.stats.entityChunks,
+        entities_skipped: result.stats.entitiesSkipped,
         pages: result.stats.pages,
         duplicates: result.stats.duplicates,
         invalid: result.stats.invalid,

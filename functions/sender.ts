@@ -1,16 +1,21 @@
 /**
- * `sendToChronicle`: one chunk message → one logs:import request.
+ * `sendToChronicle`: one chunk message → one import request: logs:import, or entities:import for a
+ * chunk whose `kind` attribute is `entities` (chunk_message.ts). Both kinds are handled alike:
  *
  *   sent           Chronicle accepted it → acknowledge.
  *   retry          429 / 5xx / timeout / anything unexpected → throw: Pub/Sub redelivers with the
  *                  subscription's backoff and dead-letters after max_delivery_attempts.
  *   split          too large (413, or 400 INVALID_ARGUMENT "Request payload size exceeds the
- *                  limit", as the client classifies it) → the two halves are published back to the chunks topic (split_from = this
- *                  message id), then this message is acknowledged: never lost, never resent whole.
- *   dead_lettered  invalid message (reason invalid_message; data that is not base64 is kept as
- *                  received), too large on a single entry (too_large, naming the notification and its
- *                  size), any other 400, 401/403/404 (permanent_error) → published to the dead-letter topic with
- *                  the DLQ attributes, then acknowledged: no pointless retries, never a crash loop.
+ *                  limit", as the client classifies it) → the two halves (same kind) are published
+ *                  back to the chunks topic (split_from = this message id), then this message is
+ *                  acknowledged: never lost, never resent whole.
+ *   dead_lettered  invalid message (reason invalid_message: data that is not an import body of the
+ *                  message's kind, or a kind attribute other than logs or entities; data that is not
+ *                  base64 is kept as received), too large on a single entry or entity (too_large,
+ *                  naming the notification and its size), any other 400 (e.g. one invalid entity,
+ *                  which rejects its whole request), 401/403/404 (permanent_error) → published to the
+ *                  dead-letter topic with the DLQ attributes (the kind attribute kept), then
+ *                  acknowledged: no pointless retries, never a crash loop.
  *
  * Values echoed from the pushed message into the log line are bounded, and secrets are redacted
  * before anything is cut, in the log line and in the dead letter's attributes.
@@ -19,11 +24,12 @@
  * back: at worst a half is published twice (a duplicate), never lost.
  */
 
-import type { LogImporter } from '../shared/chronicle/client.js';
-import { parseImportBody, splitBody } from '../shared/chronicle/request_body.js';
+import { type ChronicleImporter, importBody } from '../shared/chronicle/client.js';
+import { type BodyKind, parseImportBody, splitBody } from '../shared/chronicle/request_body.js';
 import { singleEntryOf, singleEntryTooLarge } from '../shared/chronicle/too_large.js';
 import {
   CHUNK_ATTRIBUTES,
+  chunkKindOf,
   type DeadLetterReason,
   deadLetterAttributes,
   parseChunkData,
@@ -48,7 +54,7 @@ export type ChunkOutcome = 'sent' | 'split' | 'dead_lettered' | 'retry';
 export interface SenderDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly importer: LogImporter;
+  readonly importer: ChronicleImporter;
   readonly publisher: Publisher;
   readonly now?: () => number;
 }
@@ -106,6 +112,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
       message_id: echo(message.messageId),
       run_id: echo(message.attributes[CHUNK_ATTRIBUTES.runId]),
       seq: echo(message.attributes[CHUNK_ATTRIBUTES.seq]),
+      kind: kindField(message.attributes),
       entries: 0,
       bytes: message.data.length,
       seconds: 0,
@@ -152,7 +159,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
       }
       let payload: ReturnType<typeof parseChunkData>;
       try {
-        payload = parseChunkData(message.data);
+        payload = parseChunkData(message.data, message.attributes);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         await deadLetter('invalid_message', error);
@@ -161,7 +168,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
       fields.entries = payload.entryCount;
       fields.bytes = payload.bytes;
       try {
-        await importer.importLogs(payload.payload);
+        await importBody(importer, payload.kind, payload.payload);
         finish('sent');
         return;
       } catch (error) {
@@ -170,7 +177,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
           if (error.rpcStatus !== undefined) fields.rpc_status = error.rpcStatus;
         }
         if (error instanceof ChronicleTooLargeError) {
-          const halves = splitBody(payload.body);
+          const halves = splitBody(payload.body, payload.kind);
           if (halves === undefined) {
             const single = singleEntryOf(payload.body);
             if (single?.notificationId !== undefined) fields.notification_id = single.notificationId;
@@ -180,7 +187,7 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
           }
           const ids = await Promise.all(
             halves.map((half) =>
-              publisher.publish(chunksTopic, Buffer.from(half), halfAttributes(message, half)),
+              publisher.publish(chunksTopic, Buffer.from(half), halfAttributes(message, payload.kind, half)),
             ),
           );
           fields.split_into = ids;
@@ -202,9 +209,18 @@ export function createSendHandler(deps: SenderDeps): (event: unknown) => Promise
   };
 }
 
-function halfAttributes(message: PushedMessage, half: string): MessageAttributes {
+/** The log line's kind: the message's, or `invalid` when its kind attribute is unknown. */
+function kindField(attributes: Readonly<Record<string, string>>): BodyKind | 'invalid' {
+  try {
+    return chunkKindOf(attributes);
+  } catch {
+    return 'invalid';
+  }
+}
+
+function halfAttributes(message: PushedMessage, kind: BodyKind, half: string): MessageAttributes {
   return splitHalfAttributes(message.attributes, {
-    entryCount: parseImportBody(half).logs.length,
+    entryCount: parseImportBody(half, kind).items.length,
     bytes: Buffer.byteLength(half),
     splitFrom: message.messageId,
   });

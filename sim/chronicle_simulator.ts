@@ -1,6 +1,8 @@
 /**
- * Loopback Chronicle (Google SecOps) `logs:import` simulator: validates requests as the public
- * reference describes them, answers google.rpc-shaped errors, and records what was accepted.
+ * Loopback Chronicle (Google SecOps) `logs:import` and `entities:import` simulator: validates
+ * requests as the public reference describes them, answers google.rpc-shaped errors, and records
+ * what was accepted. entities:import is checked and recorded by sim/chronicle_entities.ts (its own
+ * sources there), behind the same bearer-token, size-limit, latency and fault handling as logs.
  *
  * Sources, per behaviour (anything else is marked *unconfirmed* where it is implemented):
  * - Endpoint and versions: `POST {base}/{v1alpha|v1beta}/projects/{p}/locations/{r}/instances/{i}/
@@ -31,6 +33,14 @@ import {
   type ChronicleDashboards,
   createDashboardImportHandler,
 } from './chronicle_dashboards.js';
+import {
+  createEntityRecorder,
+  type EntitiesImportTarget,
+  type EntityImportOptions,
+  type EntityImportRecorder,
+  handleEntitiesImport,
+  matchEntitiesImport,
+} from './chronicle_entities.js';
 import { sendJson } from './http_util.js';
 
 export interface ChronicleFault {
@@ -73,12 +83,23 @@ export interface ChronicleSimulatorOptions {
   requireBearer?: boolean;
   /** Default: any non-empty token. */
   acceptToken?: (token: string) => boolean;
-  /** Injected failures; `n` counts import requests, 1-based. A faulted request records nothing. */
-  fault?: (request: { n: number; entryCount: number; bytes: number }) => ChronicleFault | undefined;
+  /**
+   * Injected failures, for logs:import and entities:import alike (`kind` says which); `n` counts the
+   * import requests of that kind, 1-based; `entryCount` is the log entries or entities in the body.
+   * A faulted request records nothing.
+   */
+  fault?: (request: {
+    n: number;
+    entryCount: number;
+    bytes: number;
+    kind: 'logs' | 'entities';
+  }) => ChronicleFault | undefined;
   /** Default true; false = count only (benchmarks): entries[] stays empty, data is not JSON-parsed. */
   keepEntries?: boolean;
   /** nativeDashboards:import (sim/chronicle_dashboards.ts). */
   dashboards?: ChronicleDashboardOptions;
+  /** entities:import checks and what is kept (sim/chronicle_entities.ts). */
+  entities?: EntityImportOptions;
   // --- hook: extra endpoints (log types, parsers, runParser: sim/chronicle_parsers.ts) ---
   /** Asked first for every request; resolves true when it has answered the request itself. */
   route?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -120,17 +141,30 @@ export interface ChronicleSimulator {
   acceptedDataBytes: number;
   /** nativeDashboards:import requests and what they imported (sim/chronicle_dashboards.ts). */
   readonly dashboards: ChronicleDashboards;
+  /** entities:import requests (every one, refused ones included) and the accepted entities. */
+  readonly entityImports: EntityImportRecorder;
   close(): Promise<void>;
 }
 
 export interface ChronicleStats {
+  /** Requests other than entities:import (logs:import and unknown paths), and the accepted ones. */
   requests: number;
   acceptedRequests: number;
+  /** Accepted log entries, distinct notification ids among them, imports beyond the first. */
   entries: number;
   uniqueIds: number;
   duplicates: number;
   bytes: number;
   dataBytes: number;
+  /** entities:import requests, and the accepted ones. */
+  entityRequests: number;
+  acceptedEntityRequests: number;
+  /** Accepted entities, distinct productEntityIds among them, imports beyond the first. */
+  entities: number;
+  entityUniqueIds: number;
+  entityDuplicates: number;
+  /** Body bytes of accepted entities:import requests. */
+  entityBytes: number;
 }
 
 /** *Unconfirmed* (see the header): the default of `maxRequestBytes`. */
@@ -200,6 +234,17 @@ export function parseRfc3339(value: unknown): [number, number] | undefined {
 
 function pick(obj: Record<string, unknown>, camel: string, snake: string): unknown {
   return obj[camel] !== undefined ? obj[camel] : obj[snake];
+}
+
+/** inlineSource.entities' length in an entities:import body, 0 when it has none (for faults and records). */
+function countEntities(body: Buffer): number {
+  try {
+    const root = JSON.parse(body.toString('utf8')) as Record<string, unknown> | null;
+    const source = (root?.inlineSource ?? root?.inline_source) as { entities?: unknown } | null | undefined;
+    return Array.isArray(source?.entities) ? source.entities.length : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Reads the body, counting every byte, keeping at most `limit + 1` bytes. */
@@ -375,8 +420,9 @@ export async function startChronicleSimulator(
   if (oversizeStatus !== 400 && oversizeStatus !== 413) {
     throw new RangeError(`oversizeStatus must be 400 or 413, got ${String(oversizeStatus)}`);
   }
-  let counter = 0;
+  const counters = { logs: 0, entities: 0 };
   const dashboards = createDashboardImportHandler(options.dashboards, { requireBearer, acceptToken });
+  const entityImports = createEntityRecorder();
 
   const sim: { -readonly [K in keyof ChronicleSimulator]: ChronicleSimulator[K] } = {
     baseUrl: '',
@@ -387,12 +433,15 @@ export async function startChronicleSimulator(
     acceptedBytes: 0,
     acceptedDataBytes: 0,
     dashboards: dashboards.state,
+    entityImports,
     close: async () => undefined,
   };
 
   const stats = (): ChronicleStats => {
     let duplicates = 0;
     for (const times of sim.acceptedIds.values()) duplicates += times - 1;
+    let entityDuplicates = 0;
+    for (const times of entityImports.acceptedIds.values()) entityDuplicates += times - 1;
     return {
       requests: sim.requests.length,
       acceptedRequests: sim.requests.filter((r) => r.status === 200).length,
@@ -401,7 +450,76 @@ export async function startChronicleSimulator(
       duplicates,
       bytes: sim.acceptedBytes,
       dataBytes: sim.acceptedDataBytes,
+      entityRequests: entityImports.requests.length,
+      acceptedEntityRequests: entityImports.requests.filter((r) => r.status === 200).length,
+      entities: entityImports.acceptedEntityCount,
+      entityUniqueIds: entityImports.acceptedIds.size,
+      entityDuplicates,
+      entityBytes: entityImports.acceptedBytes,
     };
+  };
+
+  /**
+   * The checks every import request passes first, in order: latency, the bearer token, the body
+   * size. Undefined = admitted (the body is then defined).
+   */
+  const admission = async (req: IncomingMessage, body: Buffer | undefined): Promise<RpcError | undefined> => {
+    if (options.latencyMs && options.latencyMs > 0)
+      await new Promise((r) => setTimeout(r, options.latencyMs));
+    // OAuth 2 bearer token with the cloud-platform scope (import page, "Authorization scopes");
+    // the 401 text is *unconfirmed*.
+    if (requireBearer) {
+      const auth = req.headers.authorization ?? '';
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      if (!m || !acceptToken(m[1] ?? '')) {
+        return new RpcError(
+          401,
+          'Request had invalid authentication credentials. Expected OAuth 2 access token.',
+        );
+      }
+    }
+    if (body === undefined) {
+      // Google's wording for other APIs (see the header); status 400 or 413 by `oversizeStatus`.
+      return new RpcError(
+        oversizeStatus,
+        `Request payload size exceeds the limit: ${maxBytes} bytes.`,
+        'INVALID_ARGUMENT',
+      );
+    }
+    return undefined;
+  };
+
+  /** entities:import: the same admission and faults as logs:import, then chronicle_entities.ts. */
+  const serveEntities = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: EntitiesImportTarget,
+  ): Promise<void> => {
+    counters.entities += 1;
+    const n = counters.entities;
+    const { bytes, body } = await readBody(req, maxBytes);
+    const entityCount = body === undefined ? 0 : countEntities(body);
+    /** A request refused before the handler: recorded like the handler records its own. */
+    const refuse = (status: number, reply: unknown, error: string, headers?: Record<string, string>) => {
+      entityImports.requests.push({ target, status, bytes, entityCount, error });
+      sendJson(res, status, reply, headers);
+    };
+    const refused = await admission(req, body);
+    if (refused !== undefined || body === undefined) {
+      const error = refused ?? new RpcError(400, 'Invalid request.');
+      refuse(error.status, rpcBody(error.status, error.rpcStatus, error.message), error.message);
+      return;
+    }
+    const fault = options.fault?.({ n, entryCount: entityCount, bytes, kind: 'entities' });
+    if (fault) {
+      const rpcStatus = fault.rpcStatus ?? RPC_STATUS_BY_HTTP[fault.status] ?? 'UNKNOWN';
+      const message = fault.message ?? `Injected fault ${fault.status}`;
+      const reply = fault.body !== undefined ? fault.body : rpcBody(fault.status, rpcStatus, message);
+      refuse(fault.status, reply, message, fault.headers);
+      return;
+    }
+    const reply = handleEntitiesImport(body, target, entityImports, options.entities);
+    sendJson(res, reply.status, reply.body);
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -422,9 +540,14 @@ export async function startChronicleSimulator(
       reply(error.status, rpcBody(error.status, error.rpcStatus, error.message), headers);
 
     if (await dashboards.handle(req, url, res)) return; // nativeDashboards:import
-    const match = IMPORT_PATH.exec(url.pathname);
-    if (req.method !== 'POST' || !match) {
-      // Other paths, other versions (v1, v2, ...) and other methods are not logs:import. The
+    const entitiesTarget = req.method === 'POST' ? matchEntitiesImport(url.pathname) : undefined;
+    const match = req.method === 'POST' ? IMPORT_PATH.exec(url.pathname) : null;
+    if (entitiesTarget !== undefined) {
+      await serveEntities(req, res, entitiesTarget);
+      return;
+    }
+    if (!match) {
+      // Other paths, other versions (v1, v2, ...) and other methods are not an import. The
       // 404 text is *unconfirmed*.
       // Drain so the client sees the answer rather than a reset.
       await readBody(req, 0);
@@ -433,8 +556,8 @@ export async function startChronicleSimulator(
       return;
     }
     sim.requests.push(record);
-    counter += 1;
-    const n = counter;
+    counters.logs += 1;
+    const n = counters.logs;
     const parts: PathParts = {
       project: match[2] ?? '',
       region: match[3] ?? '',
@@ -444,30 +567,9 @@ export async function startChronicleSimulator(
 
     const { bytes, body } = await readBody(req, maxBytes);
     record.bytes = bytes;
-    if (options.latencyMs && options.latencyMs > 0)
-      await new Promise((r) => setTimeout(r, options.latencyMs));
-
-    // OAuth 2 bearer token with the cloud-platform scope (import page, "Authorization scopes");
-    // the 401 text is *unconfirmed*.
-    if (requireBearer) {
-      const auth = req.headers.authorization ?? '';
-      const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      if (!m || !acceptToken(m[1] ?? '')) {
-        fail(
-          new RpcError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'),
-        );
-        return;
-      }
-    }
-    if (body === undefined) {
-      // Google's wording for other APIs (see the header); status 400 or 413 by `oversizeStatus`.
-      fail(
-        new RpcError(
-          oversizeStatus,
-          `Request payload size exceeds the limit: ${maxBytes} bytes.`,
-          'INVALID_ARGUMENT',
-        ),
-      );
+    const refused = await admission(req, body);
+    if (refused !== undefined || body === undefined) {
+      fail(refused ?? new RpcError(400, 'Invalid request.'));
       return;
     }
 
@@ -482,7 +584,7 @@ export async function startChronicleSimulator(
     record.entryCount = parsed?.entryCount ?? 0;
     if (parsed?.forwarder) record.forwarder = parsed.forwarder;
 
-    const fault = options.fault?.({ n, entryCount: record.entryCount, bytes });
+    const fault = options.fault?.({ n, entryCount: record.entryCount, bytes, kind: 'logs' });
     if (fault) {
       const rpcStatus = fault.rpcStatus ?? RPC_STATUS_BY_HTTP[fault.status] ?? 'UNKNOWN';
       reply(

@@ -1,12 +1,14 @@
 /**
- * Runs the Chronicle logs:import simulator as its own process (benchmarks, demo):
+ * Runs the Chronicle logs:import and entities:import simulator as its own process (benchmarks, demo):
  *   node dist/sim/chronicle_simulator_main.js [--port N] [--latency-ms N] [--count-only] [--no-auth]
  *     [--max-request-bytes N] [--oversize-status 400|413] [--allow-any-collection-time]
  * (--oversize-status: how an oversized body is answered, default 400 as Google APIs do;
- * --allow-any-collection-time: do not require collectionTime after logEntryTime.)
+ * --allow-any-collection-time: do not require collectionTime after logEntryTime; --count-only: keep
+ * counts and ids, not the entries and entities themselves.)
  * Prints one JSON line `{"baseUrl":...}` on stdout when ready. `GET /_stats` answers
- * {requests, acceptedRequests, entries, uniqueIds, duplicates, bytes, dataBytes}; on SIGTERM/SIGINT the same
- * summary is printed as a JSON line and the process exits 0.
+ * {requests, acceptedRequests, entries, uniqueIds, duplicates, bytes, dataBytes, entityRequests,
+ * acceptedEntityRequests, entities, entityUniqueIds, entityDuplicates, entityBytes}; on
+ * SIGTERM/SIGINT the same summary is printed as a JSON line and the process exits 0.
  */
 import { parseArgs } from 'node:util';
 import { type ChronicleSimulatorOptions, startChronicleSimulator } from './chronicle_simulator.js';
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   });
   const options: ChronicleSimulatorOptions = {
     keepEntries: !values['count-only'],
+    entities: { keepEntities: !values['count-only'] },
     requireBearer: !values['no-auth'],
     requireCollectionAfterEntry: !values['allow-any-collection-time'],
   };

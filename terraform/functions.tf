@@ -74,6 +74,9 @@ locals {
     CHRONICLE_CUSTOMER_ID     = var.chronicle.customer_id
     CHRONICLE_REGION          = var.chronicle.region
     CHRONICLE_FORWARDER_ID    = var.chronicle.forwarder_id
+    CHRONICLE_LOG_TYPE        = var.chronicle.log_type
+    CHRONICLE_ENTITY_CONTEXT  = tostring(var.entity_context.enabled)
+    ENTITY_VALIDITY_DAYS      = tostring(var.entity_context.validity_days)
     NAMESPACE                 = var.entries.namespace
     USE_CASE_NAME             = var.entries.use_case_name
     CHUNK_MAX_BYTES           = tostring(var.entries.chunk_max_bytes)

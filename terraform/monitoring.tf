@@ -3,12 +3,14 @@
 # Log contract (the functions log one structured JSON line per invocation; Cloud Logging stores
 # it as jsonPayload):
 #   fetcher  message "fetch run finished"  event "fetch_run"        notifications, chunks, trimmed,
+#            entities, entity_chunks, entities_skipped,
 #            outcome = ok | continued | lease_held | failed, and on some failures a stable
 #            reason = gti_quota_exceeded | invalid_trigger | time_ahead | paging_loop;
 #            outcome ok = the run read the stream to its end
 #            a WARN line with event "retention_gap" (last_read, retained_from) when a run starts
 #            more than 7 days after the stream was last read (GTI keeps notifications 7 days)
 #   sender   message "chunk processed"     event "chunk_processed"  entries, bytes,
+#            kind = logs | entities (logs:import or entities:import; invalid for an unknown kind),
 #            outcome = sent | split | dead_lettered | retry
 # 2nd gen functions log as their Cloud Run service (resource.type cloud_run_revision).
 
@@ -23,6 +25,7 @@ locals {
     fetch_runs            = "logging.googleapis.com/user/${local.metric_prefix}_fetch_runs"
     notifications_fetched = "logging.googleapis.com/user/${local.metric_prefix}_notifications_fetched"
     entries_trimmed       = "logging.googleapis.com/user/${local.metric_prefix}_entries_trimmed"
+    entities_built        = "logging.googleapis.com/user/${local.metric_prefix}_entities_built"
     chunks_processed      = "logging.googleapis.com/user/${local.metric_prefix}_chunks_processed"
     chunks_sent           = "logging.googleapis.com/user/${local.metric_prefix}_chunks_sent"
     chunks_dead_lettered  = "logging.googleapis.com/user/${local.metric_prefix}_chunks_dead_lettered"
@@ -109,10 +112,33 @@ resource "google_logging_metric" "entries_trimmed" {
   }
 }
 
+resource "google_logging_metric" "entities_built" {
+  project         = var.project_id
+  name            = "${local.metric_prefix}_entities_built"
+  description     = "Entities built for the entity graph per fetcher invocation (sum = indicators imported as entity context)."
+  filter          = local.fetch_run_filter
+  value_extractor = "EXTRACT(jsonPayload.entities)"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "1"
+    display_name = "IOC Stream entities built"
+  }
+
+  bucket_options {
+    exponential_buckets {
+      num_finite_buckets = 20
+      growth_factor      = 2
+      scale              = 1
+    }
+  }
+}
+
 resource "google_logging_metric" "chunks_processed" {
   project     = var.project_id
   name        = "${local.metric_prefix}_chunks_processed"
-  description = "Sender invocations by outcome (sent, split, dead_lettered, retry)."
+  description = "Sender invocations by outcome (sent, split, dead_lettered, retry) and kind of chunk (logs, entities)."
   filter      = local.chunk_processed_filter
 
   metric_descriptor {
@@ -126,17 +152,23 @@ resource "google_logging_metric" "chunks_processed" {
       value_type  = "STRING"
       description = "sent, split, dead_lettered or retry"
     }
+    labels {
+      key         = "kind"
+      value_type  = "STRING"
+      description = "logs (logs:import) or entities (entities:import)"
+    }
   }
 
   label_extractors = {
     outcome = "EXTRACT(jsonPayload.outcome)"
+    kind    = "EXTRACT(jsonPayload.kind)"
   }
 }
 
 resource "google_logging_metric" "chunks_sent" {
   project         = var.project_id
   name            = "${local.metric_prefix}_chunks_sent"
-  description     = "Entries per chunk imported into SecOps (count = chunks sent, sum = entries sent)."
+  description     = "Entries (log entries or entities, by kind) per chunk imported into SecOps (count = chunks sent, sum = entries sent)."
   filter          = "${local.chunk_processed_filter} AND jsonPayload.outcome=\"sent\""
   value_extractor = "EXTRACT(jsonPayload.entries)"
 
@@ -145,6 +177,16 @@ resource "google_logging_metric" "chunks_sent" {
     value_type   = "DISTRIBUTION"
     unit         = "1"
     display_name = "IOC Stream chunks sent"
+
+    labels {
+      key         = "kind"
+      value_type  = "STRING"
+      description = "logs (logs:import) or entities (entities:import)"
+    }
+  }
+
+  label_extractors = {
+    kind = "EXTRACT(jsonPayload.kind)"
   }
 
   bucket_options {
@@ -159,7 +201,7 @@ resource "google_logging_metric" "chunks_sent" {
 resource "google_logging_metric" "chunks_dead_lettered" {
   project         = var.project_id
   name            = "${local.metric_prefix}_chunks_dead_lettered"
-  description     = "Entries per chunk the sender dead-lettered (count = chunks, sum = entries not imported)."
+  description     = "Entries (log entries or entities, by kind) per chunk the sender dead-lettered (count = chunks, sum = entries not imported)."
   filter          = "${local.chunk_processed_filter} AND jsonPayload.outcome=\"dead_lettered\""
   value_extractor = "EXTRACT(jsonPayload.entries)"
 
@@ -168,6 +210,16 @@ resource "google_logging_metric" "chunks_dead_lettered" {
     value_type   = "DISTRIBUTION"
     unit         = "1"
     display_name = "IOC Stream chunks dead-lettered"
+
+    labels {
+      key         = "kind"
+      value_type  = "STRING"
+      description = "logs (logs:import) or entities (entities:import)"
+    }
+  }
+
+  label_extractors = {
+    kind = "EXTRACT(jsonPayload.kind)"
   }
 
   bucket_options {
@@ -227,14 +279,15 @@ locals {
 
   promql_widgets = [
     ["Notifications fetched (per hour)", "sum(increase(${local.promql_metric.notifications_fetched}_sum[1h]))"],
-    ["Entries sent to SecOps (per hour)", "sum(increase(${local.promql_metric.chunks_sent}_sum[1h]))"],
+    ["Log entries sent to SecOps (per hour)", "sum(increase(${local.promql_metric.chunks_sent}_sum{kind!=\"entities\"}[1h]))"],
+    ["Entities sent to SecOps (per hour)", "sum(increase(${local.promql_metric.chunks_sent}_sum{kind=\"entities\"}[1h]))"],
     ["Entries trimmed (per hour)", "sum(increase(${local.promql_metric.entries_trimmed}_sum[1h]))"],
     ["Chunks dead-lettered (per hour)", "sum(increase(${local.promql_metric.chunks_dead_lettered}_count[1h]))"],
   ]
 
   filter_widgets = [
     ["Fetch runs by outcome", "metric.type=\"${local.metric_type.fetch_runs}\" AND resource.type=\"cloud_run_revision\"", "ALIGN_SUM", ["metric.label.outcome"]],
-    ["Chunks by outcome", "metric.type=\"${local.metric_type.chunks_processed}\" AND resource.type=\"cloud_run_revision\"", "ALIGN_SUM", ["metric.label.outcome"]],
+    ["Chunks by outcome and kind", "metric.type=\"${local.metric_type.chunks_processed}\" AND resource.type=\"cloud_run_revision\"", "ALIGN_SUM", ["metric.label.outcome", "metric.label.kind"]],
     ["Undelivered messages per subscription", "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=starts_with(\"${local.prefix}-\")", "ALIGN_MAX", ["resource.label.subscription_id"]],
     ["Oldest unacked message age (s)", "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=starts_with(\"${local.prefix}-\")", "ALIGN_MAX", ["resource.label.subscription_id"]],
   ]
@@ -294,6 +347,7 @@ resource "google_monitoring_dashboard" "pipeline" {
     google_logging_metric.fetch_runs,
     google_logging_metric.notifications_fetched,
     google_logging_metric.entries_trimmed,
+    google_logging_metric.entities_built,
     google_logging_metric.chunks_processed,
     google_logging_metric.chunks_sent,
     google_logging_metric.chunks_dead_lettered,
@@ -329,7 +383,7 @@ resource "google_monitoring_alert_policy" "dead_letter_not_empty" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Chunks that could not be imported into SecOps are waiting in `${google_pubsub_subscription.dead_letter.name}` (kept 7 days). Inspect with `ioc-stream dlq list`, fix the cause (log type, permissions, payload), then `ioc-stream dlq replay`."
+    content   = "Chunks that could not be imported into SecOps are waiting in `${google_pubsub_subscription.dead_letter.name}` (kept 7 days). Log chunks go to logs:import, entity chunks to entities:import (attribute `kind`). Inspect with `ioc-stream dlq list` (grouped by kind and reason), fix the cause (log type, the importer's chronicle.logs.import / chronicle.entities.import permission, payload), then `ioc-stream dlq replay`."
   }
 }
 
@@ -409,7 +463,7 @@ resource "google_monitoring_alert_policy" "chunk_backlog_age" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Chunks in `${google_pubsub_subscription.chunks.name}` wait longer than expected: the sender `${local.sender_service}` is failing (retries) or throttled. Check its logs (`jsonPayload.event=\"chunk_processed\"`, outcome retry) and SecOps quota."
+    content   = "Chunks in `${google_pubsub_subscription.chunks.name}` wait longer than expected: the sender `${local.sender_service}` is failing (retries) or throttled. Check its logs (`jsonPayload.event=\"chunk_processed\"`, outcome retry; `jsonPayload.kind` says logs or entities) and SecOps quota."
   }
 }
 

@@ -167,7 +167,7 @@ variable "gti" {
 }
 
 variable "entries" {
-  description = "What goes into every log entry and chunk. namespace: optional SecOps environment namespace. use_case_name: label on every entry, also names the checkpoint. chunk_max_bytes: maximum serialized logs:import request size."
+  description = "What goes into every log entry and chunk. namespace: optional SecOps environment namespace. use_case_name: label on every entry, also names the checkpoint. chunk_max_bytes: maximum serialized logs:import or entities:import request size."
   type = object({
     namespace       = optional(string, "")
     use_case_name   = optional(string, "ioc_stream")
@@ -185,7 +185,21 @@ variable "entries" {
   }
   validation {
     condition     = var.entries.chunk_max_bytes >= 10000 && var.entries.chunk_max_bytes <= 4000000
-    error_message = "entries.chunk_max_bytes must be between 10000 and 4000000 (the logs:import request limit)."
+    error_message = "entries.chunk_max_bytes must be between 10000 and 4000000 (the import request limit)."
+  }
+}
+
+variable "entity_context" {
+  description = "Threat intelligence in the SecOps entity graph: each indicator notification is also imported as an entity (entities:import, from the log type chronicle.log_type; the custom role holds chronicle.entities.import). enabled: import entities beside the log entries. validity_days: days an indicator applies from its notification date (1..365); rules join activity inside that window."
+  type = object({
+    enabled       = optional(bool, true)
+    validity_days = optional(number, 30)
+  })
+  default = {}
+
+  validation {
+    condition     = var.entity_context.validity_days >= 1 && var.entity_context.validity_days <= 365 && floor(var.entity_context.validity_days) == var.entity_context.validity_days
+    error_message = "entity_context.validity_days must be a whole number between 1 and 365."
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * Chronicle `logs:import` client. One POST per call, no hidden retries: errors are typed so the
+ * Chronicle import client: `logs:import` (log entries, under the log type) and `entities:import`
+ * (entity context, on the instance). One POST per call, no hidden retries: errors are typed so the
  * caller decides (standalone sync retries in-process; the sender lets Pub/Sub redeliver):
  * ChronicleRetryableError (429, 5xx, timeouts; carries Retry-After), ChronicleTooLargeError (413,
  * or Google's 400 "Request payload size exceeds the limit": split the chunk), ChroniclePermanentError
  * (any other 400, 401/403/404, with the google.rpc status).
- * Success is a 2xx with an empty body or `{}` (what logs:import answers); any other 2xx body (a
+ * Success is a 2xx with an empty body or `{}` (what both imports answer); any other 2xx body (a
  * google.rpc `error` object, a proxy's page) is a retryable error: nothing is counted as imported
  * that Chronicle did not confirm.
  */
@@ -20,13 +21,28 @@ import { createHttpClient, describeErrorBody } from '../core/http.js';
 import { excerpt } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';
 import { type AccessTokenProvider, authHeaders } from './auth.js';
-import { type ChronicleTarget, logTypeUrl } from './resources.js';
+import type { BodyKind } from './request_body.js';
+import { type ChronicleTarget, instanceUrl, logTypeUrl } from './resources.js';
 
-export interface LogImporter {
-  /** Imports one request body (the exact bytes built by the chunker: text or its UTF-8 bytes). */
+/** Where chunks are imported: Chronicle, or the local sink (local_sink.ts). */
+export interface ChronicleImporter {
+  /** Imports one logs:import body (the exact bytes built by the chunker: text or its UTF-8 bytes). */
   importLogs(body: string | Buffer): Promise<void>;
-  /** Where entries go, for logs and the startup banner. */
+  /** Imports one entities:import body. */
+  importEntities(body: string | Buffer): Promise<void>;
+  /** Where log entries go, for logs and the startup banner. */
   readonly target: string;
+  /** Where entities go. */
+  readonly entitiesTarget: string;
+}
+
+/** Imports a body through the endpoint of its kind. */
+export function importBody(
+  importer: ChronicleImporter,
+  kind: BodyKind,
+  body: string | Buffer,
+): Promise<void> {
+  return kind === 'entities' ? importer.importEntities(body) : importer.importLogs(body);
 }
 
 export interface ChronicleClientOptions {
@@ -35,46 +51,53 @@ export interface ChronicleClientOptions {
   readonly timeoutMs: number;
 }
 
-export function createChronicleClient(options: ChronicleClientOptions): LogImporter {
-  const url = logTypeUrl(options.target, '/logs:import');
+export function createChronicleClient(options: ChronicleClientOptions): ChronicleImporter {
+  const urls: Readonly<Record<BodyKind, string>> = {
+    logs: logTypeUrl(options.target, '/logs:import'),
+    // REST reference: projects.locations.instances.entities/import (REFERENCE.md).
+    entities: instanceUrl(options.target, 'entities:import'),
+  };
   let http: Got | undefined;
-  return {
-    target: url,
-    async importLogs(body) {
-      http ??= createHttpClient({
-        timeoutMs: options.timeoutMs,
-        headers: { 'content-type': 'application/json' },
+  const post = async (kind: BodyKind, body: string | Buffer): Promise<void> => {
+    http ??= createHttpClient({
+      timeoutMs: options.timeoutMs,
+      headers: { 'content-type': 'application/json' },
+    });
+    const credentials = await authHeaders(options.getToken);
+    let response: {
+      statusCode: number;
+      body: string;
+      headers: Record<string, string | string[] | undefined>;
+    };
+    try {
+      // Bytes, not a string: got would encode a string through TextEncoder (about 2x slower
+      // than Buffer.from on these 3.9 MB bodies). Handed over as a one-item generator with its
+      // exact content-length: got snapshots a Buffer body with structuredClone before every
+      // request (a second 3.9 MB copy), not a generator. Same bytes on the wire either way.
+      const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      response = await http.post(urls[kind], {
+        body: (function* () {
+          yield payload;
+        })(),
+        headers: { ...credentials, 'content-length': String(payload.length) },
       });
-      const credentials = await authHeaders(options.getToken);
-      let response: {
-        statusCode: number;
-        body: string;
-        headers: Record<string, string | string[] | undefined>;
-      };
-      try {
-        // Bytes, not a string: got would encode a string through TextEncoder (about 2x slower
-        // than Buffer.from on these 3.9 MB bodies). Handed over as a one-item generator with its
-        // exact content-length: got snapshots a Buffer body with structuredClone before every
-        // request (a second 3.9 MB copy), not a generator. Same bytes on the wire either way.
-        const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-        response = await http.post(url, {
-          body: (function* () {
-            yield payload;
-          })(),
-          headers: { ...credentials, 'content-length': String(payload.length) },
-        });
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
-        // The token is a registered secret (auth.ts): redaction removes it with the rest.
-        const message = excerpt(error instanceof Error ? error.message : String(error), 300);
-        throw new ChronicleRetryableError(`Chronicle request failed (${code}): ${message}`, {});
-      }
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        if (isEmptySuccess(response.body)) return;
-        throw unconfirmedSuccess(response.statusCode, response.body);
-      }
-      throw chronicleError(response.statusCode, response.body, response.headers['retry-after']);
-    },
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'ERR_NETWORK';
+      // The token is a registered secret (auth.ts): redaction removes it with the rest.
+      const message = excerpt(error instanceof Error ? error.message : String(error), 300);
+      throw new ChronicleRetryableError(`Chronicle request failed (${code}): ${message}`, {});
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      if (isEmptySuccess(response.body)) return;
+      throw unconfirmedSuccess(response.statusCode, response.body);
+    }
+    throw chronicleError(response.statusCode, response.body, response.headers['retry-after'], kind);
+  };
+  return {
+    target: urls.logs,
+    entitiesTarget: urls.entities,
+    importLogs: (body) => post('logs', body),
+    importEntities: (body) => post('entities', body),
   };
 }
 
@@ -97,7 +120,10 @@ export function isTooLargeAnswer(status: number, rpcStatus: string | undefined, 
   return status === 400 && rpcStatus === 'INVALID_ARGUMENT' && PAYLOAD_TOO_LARGE.test(message);
 }
 
-/** logs:import's success answer: an empty body or an empty JSON object (REFERENCE: logs:import). */
+/**
+ * The imports' success answer: an empty body or an empty JSON object (REFERENCE: logs:import,
+ * entities:import).
+ */
 function isEmptySuccess(body: string): boolean {
   const text = body.trim();
   if (text === '' || text === '{}') return true;
@@ -124,8 +150,16 @@ function unconfirmedSuccess(status: number, body: string): ChronicleRetryableErr
   );
 }
 
-/** Maps an HTTP answer from Chronicle to the typed error the caller acts on. */
-export function chronicleError(status: number, body: string, retryAfter?: string | string[]): ChronicleError {
+/**
+ * Maps an HTTP answer from Chronicle to the typed error the caller acts on; `kind` names the
+ * permission and the settings a 403 or 404 of that import points to.
+ */
+export function chronicleError(
+  status: number,
+  body: string,
+  retryAfter?: string | string[],
+  kind: BodyKind = 'logs',
+): ChronicleError {
   const { message, error } = describeErrorBody(body);
   const rpcStatus = canonicalRpcStatus(error?.status);
   const text = `Chronicle answered ${status}${rpcStatus ? ` ${rpcStatus}` : ''}: ${message}`;
@@ -136,9 +170,11 @@ export function chronicleError(status: number, body: string, retryAfter?: string
   }
   const hint =
     status === 403
-      ? ' (the caller needs chronicle.logs.import on the SecOps project)'
+      ? ` (the caller needs chronicle.${kind}.import on the SecOps project)`
       : status === 404
-        ? ' (check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE)'
+        ? kind === 'logs'
+          ? ' (check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_LOG_TYPE)'
+          : ' (check CHRONICLE_REGION, CHRONICLE_CUSTOMER_ID, CHRONICLE_API_VERSION)'
         : '';
   return new ChroniclePermanentError(text + hint, fields);
 }

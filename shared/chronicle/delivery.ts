@@ -1,15 +1,16 @@
 /**
- * In-process delivery of one request body to Chronicle, with the error handling every in-process
- * caller shares (standalone sync, `dlq replay --direct`): retryable errors are retried with backoff
- * honouring Retry-After; "too large" (413, or Google's 400 "Request payload size exceeds the limit",
- * classified in client.ts) splits the body in two and sends both halves (a single entry refused as
- * too large throws an error naming its notification and size); other permanent errors throw.
+ * In-process delivery of one request body (logs:import or entities:import, by `kind`) to Chronicle,
+ * with the error handling every in-process caller shares (standalone sync, `dlq replay --direct`):
+ * retryable errors are retried with backoff honouring Retry-After; "too large" (413, or Google's
+ * 400 "Request payload size exceeds the limit", classified in client.ts) splits the body in two
+ * and sends both halves (a single entry or entity refused as too large throws an error naming its
+ * notification and size); other permanent errors throw.
  */
 
 import { ChronicleError, ChroniclePermanentError, ChronicleTooLargeError } from '../core/errors.js';
 import { type RetryPolicy, withRetry } from '../core/retry.js';
-import type { LogImporter } from './client.js';
-import { parseImportBody, splitBody } from './request_body.js';
+import { type ChronicleImporter, importBody } from './client.js';
+import { type BodyKind, parseImportBody, splitBody } from './request_body.js';
 import { singleEntryOf, singleEntryTooLarge } from './too_large.js';
 
 export interface DeliveryHooks {
@@ -22,7 +23,8 @@ export interface DeliveryHooks {
 }
 
 export async function deliverBody(
-  importer: LogImporter,
+  importer: ChronicleImporter,
+  kind: BodyKind,
   body: string | Buffer,
   policy: RetryPolicy,
   hooks: DeliveryHooks = {},
@@ -31,7 +33,7 @@ export async function deliverBody(
     await withRetry(
       async () => {
         hooks.onRequest?.();
-        await importer.importLogs(body);
+        await importBody(importer, kind, body);
       },
       policy,
       (error) =>
@@ -51,7 +53,7 @@ export async function deliverBody(
   } catch (error) {
     if (!(error instanceof ChronicleTooLargeError)) throw error;
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    const halves = splitBody(text);
+    const halves = splitBody(text, kind);
     if (halves === undefined) {
       const single = singleEntryOf(text);
       if (single !== undefined) throw singleEntryTooLarge(error, single);
@@ -65,10 +67,10 @@ export async function deliverBody(
       );
     }
     hooks.onSplit?.({
-      entries: parseImportBody(text).logs.length,
+      entries: parseImportBody(text, kind).items.length,
       status: error.status,
     });
-    await deliverBody(importer, halves[0], policy, hooks);
-    await deliverBody(importer, halves[1], policy, hooks);
+    await deliverBody(importer, kind, halves[0], policy, hooks);
+    await deliverBody(importer, kind, halves[1], policy, hooks);
   }
 }

@@ -1,14 +1,17 @@
 /**
- * Chronicle refused a request holding a single entry as too large: it cannot be split further, so
- * the error names the notification (context_attributes.notification_id inside the entry's data) and
- * its size, which tells the operator whether the size is the cause at all (a 600-byte entry is far
- * below any request limit; a multi-megabyte one is not).
+ * Chronicle refused a request holding a single entry (or entity) as too large: it cannot be split
+ * further, so the error names the notification (context_attributes.notification_id inside a log
+ * entry's data; an entity's metadata.productEntityId) and its size, which tells the operator
+ * whether the size is the cause at all (a 600-byte entry is far below any request limit; a
+ * multi-megabyte one is not).
  */
 import { type ChronicleError, ChroniclePermanentError } from '../core/errors.js';
 import { excerpt } from '../core/redact.js';
-import { parseImportBody } from './request_body.js';
+import { type BodyKind, parseImportBody } from './request_body.js';
 
 export interface RefusedEntry {
+  /** A log entry (logs) or an entity (entities). */
+  readonly kind: BodyKind;
   /** Undefined when the entry's data does not hold a notification id. */
   readonly notificationId: string | undefined;
   /** UTF-8 bytes of the entry as it stands in the request. */
@@ -18,17 +21,20 @@ export interface RefusedEntry {
 
 /** The one entry of a request body, or undefined when it has none or several. */
 export function singleEntryOf(body: string): RefusedEntry | undefined {
-  let logs: readonly unknown[];
+  let parsed: ReturnType<typeof parseImportBody>;
   try {
-    logs = parseImportBody(body).logs;
+    parsed = parseImportBody(body);
   } catch {
     return undefined;
   }
-  if (logs.length !== 1) return undefined;
-  const entry: unknown = logs[0];
+  if (parsed.items.length !== 1) return undefined;
+  const entry: unknown = parsed.items[0];
   let notificationId: string | undefined;
   const data = (entry as { data?: unknown } | null)?.data;
-  if (typeof data === 'string') {
+  if (parsed.kind === 'entities') {
+    const id = (entry as { metadata?: { productEntityId?: unknown } }).metadata?.productEntityId;
+    if (typeof id === 'string' && id !== '') notificationId = excerpt(id, 200);
+  } else if (typeof data === 'string') {
     try {
       const decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
         context_attributes?: { notification_id?: unknown };
@@ -41,6 +47,7 @@ export function singleEntryOf(body: string): RefusedEntry | undefined {
     }
   }
   return {
+    kind: parsed.kind,
     notificationId,
     entryBytes: Buffer.byteLength(JSON.stringify(entry) ?? ''),
     requestBytes: Buffer.byteLength(body),
@@ -49,12 +56,13 @@ export function singleEntryOf(body: string): RefusedEntry | undefined {
 
 /** The permanent error for a too-large answer to a request that holds one entry. */
 export function singleEntryTooLarge(error: ChronicleError, entry: RefusedEntry): ChroniclePermanentError {
+  const what = entry.kind === 'entities' ? 'entity' : 'entry';
   const who =
     entry.notificationId === undefined
-      ? 'an entry without a notification id'
-      : `notification ${entry.notificationId}`;
+      ? `an ${what} without a notification id`
+      : `${entry.kind === 'entities' ? 'the entity of ' : ''}notification ${entry.notificationId}`;
   return new ChroniclePermanentError(
-    `Chronicle refused ${who} as too large on its own (a ${entry.entryBytes}-byte entry in a ${entry.requestBytes}-byte request); it cannot be split further: ${error.message}`,
+    `Chronicle refused ${who} as too large on its own (a ${entry.entryBytes}-byte ${what} in a ${entry.requestBytes}-byte request); it cannot be split further: ${error.message}`,
     {
       ...(error.status === undefined ? {} : { status: error.status }),
       ...(error.rpcStatus ? { rpcStatus: error.rpcStatus } : {}),

@@ -1,6 +1,7 @@
 /**
- * The Pub/Sub message that carries one chunk: `data` is the exact logs:import request body, and
- * the attributes below describe it. Dead-lettered copies gain the DLQ_* attributes (or, when
+ * The Pub/Sub message that carries one chunk: `data` is the exact request body — logs:import or
+ * entities:import, as its `kind` attribute says (absent: logs, as on messages published before
+ * entities existed) — and the attributes below describe it. Dead-lettered copies gain the DLQ_* attributes (or, when
  * Pub/Sub itself dead-lettered after max attempts, its CloudPubSubDeadLetter* attributes).
  *
  * Every attribute set this project publishes is built here (chunkAttributes, splitHalfAttributes,
@@ -8,13 +9,15 @@
  * Pub/Sub's attribute limits are applied: a dead letter never fails to publish because of what it
  * copies from the message it describes.
  */
-import { parseImportBody } from '../chronicle/request_body.js';
-import { canonicalRpcStatus } from '../core/errors.js';
+import { BODY_KINDS, type BodyKind, parseImportBody } from '../chronicle/request_body.js';
+import { canonicalRpcStatus, ValidationError } from '../core/errors.js';
 import { excerpt } from '../core/redact.js';
 import type { Chunk } from '../pipeline/chunker.js';
 import type { MessageAttributes } from './pubsub.js';
 
 export const CHUNK_ATTRIBUTES = {
+  /** logs | entities: which import the data is for (absent = logs). */
+  kind: 'kind',
   runId: 'run_id',
   seq: 'seq',
   entryCount: 'entry_count',
@@ -112,6 +115,7 @@ export function publishableAttributes(
 /** The attributes of a chunk the fetcher publishes. */
 export function chunkAttributes(runId: string, chunk: Chunk): MessageAttributes {
   return publishableAttributes({
+    [CHUNK_ATTRIBUTES.kind]: chunk.kind,
     [CHUNK_ATTRIBUTES.runId]: runId,
     [CHUNK_ATTRIBUTES.seq]: String(chunk.seq),
     [CHUNK_ATTRIBUTES.entryCount]: String(chunk.ids.length),
@@ -191,7 +195,22 @@ export function replayAttributes(attributes: Readonly<Record<string, string>>, n
   );
 }
 
+/**
+ * The kind of chunk a message carries, from its `kind` attribute: absent means logs (messages
+ * published before entities existed); any other value than logs or entities is a ValidationError.
+ */
+export function chunkKindOf(attributes: Readonly<Record<string, string>>): BodyKind {
+  const raw = attributes[CHUNK_ATTRIBUTES.kind];
+  if (raw === undefined) return 'logs';
+  if ((BODY_KINDS as readonly string[]).includes(raw)) return raw as BodyKind;
+  throw new ValidationError(
+    `attribute ${CHUNK_ATTRIBUTES.kind} is ${JSON.stringify(excerpt(raw, 40))}: expected ${BODY_KINDS.join(' or ')}`,
+  );
+}
+
 export interface ChunkPayload {
+  /** Which import the body is for (the kind attribute, checked against the body). */
+  readonly kind: BodyKind;
   /** The request body as text (for splitting on 413). */
   readonly body: string;
   /** The request body as the bytes to send: the message data itself, not re-encoded. */
@@ -200,10 +219,17 @@ export interface ChunkPayload {
   readonly bytes: number;
 }
 
-/** Validates a chunk message's data (a logs:import body); throws ValidationError saying what is wrong. */
-export function parseChunkData(data: Buffer | string | undefined): ChunkPayload {
+/**
+ * Validates a chunk message: its kind attribute and its data (an import body of that kind); throws
+ * ValidationError saying what is wrong.
+ */
+export function parseChunkData(
+  data: Buffer | string | undefined,
+  attributes: Readonly<Record<string, string>>,
+): ChunkPayload {
+  const kind = chunkKindOf(attributes);
   const text = data === undefined ? '' : typeof data === 'string' ? data : data.toString('utf8');
   const payload = Buffer.isBuffer(data) ? data : Buffer.from(text, 'utf8');
-  const { logs } = parseImportBody(text);
-  return { body: text, payload, entryCount: logs.length, bytes: payload.length };
+  const { items } = parseImportBody(text, kind);
+  return { kind, body: text, payload, entryCount: items.length, bytes: payload.length };
 }

@@ -70,6 +70,8 @@ export interface Config {
     readonly useCaseName: string;
     readonly chunkMaxBytes: number;
   };
+  /** Indicators as entity context (entities:import) beside the log entries. */
+  readonly entityContext: { readonly enabled: boolean; readonly validityDays: number };
   readonly http: { readonly timeoutMs: number; readonly maxAttempts: number; readonly maxRetryMs: number };
   readonly checkpointFile: string;
   readonly outputDir: string;
@@ -228,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       useCaseName: v('USE_CASE_NAME'),
       chunkMaxBytes: v('CHUNK_MAX_BYTES'),
     },
+    entityContext: { enabled: v('CHRONICLE_ENTITY_CONTEXT'), validityDays: v('ENTITY_VALIDITY_DAYS') },
     http: {
       timeoutMs: v('HTTP_TIMEOUT_SECONDS') * 1000,
       maxAttempts: v('RETRY_MAX_ATTEMPTS'),

@@ -81,6 +81,18 @@ export function url(): Reader<string> {
   };
 }
 
+/** `true` or `false` (any case). */
+export function bool(): Reader<boolean> {
+  return {
+    read(raw) {
+      const lower = raw.toLowerCase();
+      if (lower === 'true') return ok(true);
+      if (lower === 'false') return ok(false);
+      return bad(`must be true or false, got "${raw}"`);
+    },
+  };
+}
+
 export function text(): Reader<string> {
   return { read: (raw) => ok(raw) };
 }
@@ -264,8 +276,9 @@ export const SPECS = {
     default: 'us',
   }),
   CHRONICLE_LOG_TYPE: defaulted({
-    description: 'Custom log type the entries are imported as.',
-    functions: ['sender'],
+    description: 'Custom log type the entries are imported as (and the entities are imported from).',
+    // The sender imports logs under it; the fetcher writes it into every entities:import body.
+    functions: BOTH,
     reader: pattern(LOG_TYPE_PATTERN, 'an upper-case log type like GTI_IOC_STREAM'),
     default: 'GTI_IOC_STREAM',
   }),
@@ -275,14 +288,30 @@ export const SPECS = {
     functions: ['fetcher'],
     reader: pattern(UUID, 'a UUID'),
   }),
+  CHRONICLE_ENTITY_CONTEXT: defaulted({
+    description:
+      'Also import each indicator as threat-intelligence entity context (entities:import; needs chronicle.entities.import): `true` or `false`.',
+    functions: ['fetcher'],
+    reader: bool(),
+    default: true,
+  }),
+  ENTITY_VALIDITY_DAYS: defaulted({
+    description:
+      'Days an indicator applies in the entity graph from its notification date (1..365): rules match activity inside that window.',
+    functions: ['fetcher'],
+    reader: int(1, 365),
+    default: 30,
+  }),
   CHRONICLE_API_BASE_URL: optional({
-    description: 'SecOps API base URL (logs:import, runParser, log types, parsers, dashboards).',
+    description:
+      'SecOps API base URL (logs:import, entities:import, runParser, log types, parsers, dashboards).',
     functions: ['sender'],
     reader: url(),
     shownDefault: 'https://{region}-chronicle.googleapis.com',
   }),
   CHRONICLE_API_VERSION: defaulted({
-    description: 'Chronicle API version: `v1alpha` or `v1beta` (logs:import exists only under these).',
+    description:
+      'Chronicle API version: `v1alpha` or `v1beta` (logs:import and entities:import exist only under these).',
     functions: ['sender'],
     reader: oneOf(CHRONICLE_API_VERSIONS),
     default: 'v1alpha' as const,
@@ -305,7 +334,7 @@ export const SPECS = {
     default: 'ioc_stream',
   }),
   CHUNK_MAX_BYTES: defaulted({
-    description: `Maximum bytes of one serialized logs:import request (10000..${REQUEST_LIMIT_BYTES}).`,
+    description: `Maximum bytes of one serialized logs:import or entities:import request (10000..${REQUEST_LIMIT_BYTES}).`,
     functions: ['fetcher'],
     reader: int(10_000, REQUEST_LIMIT_BYTES),
     default: 3_900_000,

@@ -52,6 +52,8 @@ export interface IocStreamQuery {
   readonly limit: number;
   readonly cursor?: string | undefined;
   readonly descriptorsOnly?: boolean;
+  /** Not sent: also read each item's entity view while cleaning it (page.ts SplitOptions). */
+  readonly entityViews?: boolean;
 }
 
 export interface IocStreamPage {
@@ -161,7 +163,7 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     if (early !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     let page: SplitPage;
     try {
-      page = splitPage(body, cleaner);
+      page = splitPage(body, cleaner, { entityViews: query.entityViews === true });
     } catch {
       await early?.cancel();
       throw new GtiApiError('GTI answered 200 with a body that is not JSON', { status, retryable: true });

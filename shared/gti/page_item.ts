@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import type { JsonCleaner } from './clean_json.js';
+import type { EntityView, NotificationHead } from './entity_view.js';
 import {
   contextOf,
   ITEM_FIELD,
@@ -18,15 +19,28 @@ import {
 } from './notification.js';
 
 export type PageItem =
-  | { readonly kind: 'cleaned'; readonly id: string; readonly date: number; readonly cleaned: Buffer }
+  | {
+      readonly kind: 'cleaned';
+      readonly id: string;
+      readonly date: number;
+      readonly cleaned: Buffer;
+      /**
+       * What its entity is built from (entity_view.ts), taken from the cleaner right after it
+       * cleaned the item, when the page was read with entity views; else undefined.
+       */
+      readonly view?: EntityView | undefined;
+    }
   | { readonly kind: 'raw'; readonly raw: Buffer };
 
 /**
- * The notification id and date of the object the cleaner just cleaned, when its descriptor
- * passes the object path's checks; undefined sends the item to the object path (which then
- * reports the problem, with the same outcome as if every item took that path).
+ * The notification id and date of the object the cleaner just cleaned, with its parsed descriptor
+ * members, when the descriptor passes the object path's checks; undefined sends the item to the
+ * object path (which then reports the problem, with the same outcome as if every item took that
+ * path).
  */
-export function cleanedDescriptor(cleaner: JsonCleaner): { id: string; date: number } | undefined {
+export function cleanedDescriptor(
+  cleaner: JsonCleaner,
+): { id: string; date: number; head: NotificationHead } | undefined {
   // Only the descriptor is parsed.
   const head = {
     type: member(cleaner, 'type'),
@@ -35,7 +49,7 @@ export function cleanedDescriptor(cleaner: JsonCleaner): { id: string; date: num
   };
   if (notificationProblem(head) !== undefined) return undefined;
   const context = head.context_attributes as { notification_id: string; notification_date: number };
-  return { id: context.notification_id, date: context.notification_date };
+  return { id: context.notification_id, date: context.notification_date, head };
 }
 
 /** Top-level field holding, as text, an item that is not a JSON object (imported as it came). */

@@ -3,8 +3,9 @@
  * ids accepted at that second. Runs query GTI from one second before the mark (whether GTI's
  * `date:X+` includes X is unconfirmed, so overlap) and drop what the mark already covers.
  *
- * The mark advances only over an in-order prefix of delivered chunks: a chunk delivered out of
- * order (concurrent sends) waits until every chunk before it is delivered too.
+ * The mark advances only over an in-order prefix of delivered notifications, and a notification
+ * counts as delivered only when its log entry and its entity (when it has one) both are: a chunk
+ * delivered out of order (concurrent sends) waits until everything before it is delivered too.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -191,51 +192,97 @@ export class Deduplicator {
   }
 }
 
-/** Folds delivered chunks, in order, into the mark. */
+/**
+ * Folds delivered notifications, in stream order, into the mark. Each notification is registered in
+ * order with the number of its parts that must be delivered (its log entry, and its entity when it
+ * has one: they travel in different chunks); the mark moves only over the in-order prefix of
+ * notifications whose every part is delivered. A chunk delivered out of order (concurrent sends,
+ * or an entity chunk still on its way) holds the mark back until what comes before it is delivered.
+ */
 export class WatermarkTracker {
   #mark: Checkpoint | undefined;
-  #next = 1;
-  readonly #delivered = new Map<number, { ids: readonly string[]; dates: readonly (number | undefined)[] }>();
+  /** The mark's date and its ids (a set too: a burst at one second must not cost O(n²)). */
+  #date: number;
+  #atDate: string[];
+  #atDateSet: Set<string>;
+  /** Registered notifications not yet folded, from ordinal #offset + #head on. */
+  #ids: string[] = [];
+  #dates: (number | undefined)[] = [];
+  #remaining: number[] = [];
+  #offset = 0;
+  #head = 0;
 
   constructor(start: Checkpoint | undefined) {
     this.#mark = start;
+    this.#date = start?.date ?? Number.NEGATIVE_INFINITY;
+    this.#atDate = [...(start?.ids ?? [])];
+    this.#atDateSet = new Set(this.#atDate);
   }
 
   get mark(): Checkpoint | undefined {
     return this.#mark;
   }
 
+  /** Notifications registered and not yet covered by the mark. */
+  get outstanding(): number {
+    return this.#ids.length - this.#head;
+  }
+
   /**
-   * Records chunk `seq` as delivered; returns the new mark when the in-order prefix grew. An
-   * undefined date (a notification without a usable one) never moves the mark.
+   * Registers the next notification of the stream with the number of parts (1 or more) that must be
+   * delivered before the mark may cover it; returns its ordinal, for `delivered`. An undefined date
+   * (a notification without a usable one) never moves the mark.
    */
-  delivered(
-    seq: number,
-    ids: readonly string[],
-    dates: readonly (number | undefined)[],
-  ): Checkpoint | undefined {
-    this.#delivered.set(seq, { ids, dates });
-    let changed = false;
-    for (let chunk = this.#delivered.get(this.#next); chunk; chunk = this.#delivered.get(this.#next)) {
-      this.#delivered.delete(this.#next);
-      this.#next += 1;
-      let date = this.#mark?.date ?? Number.NEGATIVE_INFINITY;
-      let atDate = [...(this.#mark?.ids ?? [])];
-      chunk.ids.forEach((id, i) => {
-        const d = chunk.dates[i] ?? Number.NEGATIVE_INFINITY;
-        if (d > date) {
-          date = d;
-          atDate = [id];
-        } else if (d === date && !atDate.includes(id)) {
-          atDate.push(id);
-        }
-      });
-      if (Number.isFinite(date)) {
-        this.#mark = { ...this.#mark, date, ids: atDate };
-        changed = true;
+  expect(id: string, date: number | undefined, parts: number): number {
+    if (!Number.isSafeInteger(parts) || parts < 1)
+      throw new RangeError(`parts must be at least 1, got ${parts}`);
+    this.#ids.push(id);
+    this.#dates.push(date);
+    this.#remaining.push(parts);
+    return this.#offset + this.#ids.length - 1;
+  }
+
+  /**
+   * Records one part of each of these notifications as delivered; returns the new mark when the
+   * in-order prefix of fully delivered notifications moved it.
+   */
+  delivered(ordinals: Iterable<number>): Checkpoint | undefined {
+    const remaining = this.#remaining;
+    for (const ordinal of ordinals) {
+      const at = ordinal - this.#offset;
+      if (!(at >= this.#head && at < remaining.length) || (remaining[at] as number) <= 0) {
+        throw new RangeError(`notification ${ordinal} has no part left to deliver`);
       }
+      remaining[at] = (remaining[at] as number) - 1;
     }
-    return changed ? this.#mark : undefined;
+    const start = this.#head;
+    let head = start;
+    while (head < remaining.length && remaining[head] === 0) {
+      const id = this.#ids[head] as string;
+      const date = this.#dates[head];
+      if (date !== undefined && date > this.#date) {
+        this.#date = date;
+        this.#atDate = [id];
+        this.#atDateSet = new Set(this.#atDate);
+      } else if (date !== undefined && date === this.#date && !this.#atDateSet.has(id)) {
+        this.#atDate.push(id);
+        this.#atDateSet.add(id);
+      }
+      head++;
+    }
+    this.#head = head;
+    // Drop what is folded once it is most of the arrays: memory stays bounded by what is in flight.
+    if (head > 1024 && head * 2 > remaining.length) {
+      this.#ids = this.#ids.slice(head);
+      this.#dates = this.#dates.slice(head);
+      this.#remaining = remaining.slice(head);
+      this.#offset += head;
+      this.#head = 0;
+    }
+    if (head === start || !Number.isFinite(this.#date)) return undefined;
+    // Kept: what the mark records besides date and ids (readToEndAt).
+    this.#mark = { ...this.#mark, date: this.#date, ids: [...this.#atDate] };
+    return this.#mark;
   }
 }
 

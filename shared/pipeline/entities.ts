@@ -91,6 +91,12 @@ export interface EntityOptions {
   readonly chunkMaxBytes?: number;
 }
 
+/**
+ * Whether and how a run builds entities beside its log entries (CHRONICLE_ENTITY_CONTEXT,
+ * ENTITY_VALIDITY_DAYS, CHRONICLE_LOG_TYPE); the run adds its fetch time and request limit.
+ */
+export type EntityContextOptions = Pick<EntityOptions, 'validityDays' | 'logType'>;
+
 /** One serialised entity. */
 export interface PreparedEntity {
   /** notification_id (also metadata.productEntityId). */
@@ -105,7 +111,11 @@ export interface PreparedEntity {
   readonly trimmed: readonly string[];
 }
 
-export type EntitySkipReason = 'unsupported_type' | 'no_indicator';
+/**
+ * Why a notification has no entity: its item type has no entity type, a URL without its URL
+ * (descriptor only), or (fetch_run.ts) an entity that cannot fit in one request even trimmed.
+ */
+export type EntitySkipReason = 'unsupported_type' | 'no_indicator' | 'too_large';
 
 export type EntityResult =
   | { readonly kind: 'entity'; readonly entity: PreparedEntity }

@@ -1,12 +1,14 @@
 /**
- * One fetch run: GTI pages (items cleaned from their bytes) → de-duplicate → entries → chunks → deliver, with the
- * checkpoint advanced over delivered chunks. The standalone `sync` delivers to Chronicle (or the
- * local sink); the cloud fetcher delivers by publishing to Pub/Sub. Same code path for both.
+ * One fetch run: GTI pages (items cleaned from their bytes) → de-duplicate → a log entry and (with
+ * entity context) an entity per notification → chunks of each kind → deliver, with the checkpoint
+ * advanced over notifications whose log entry and entity were both delivered. The standalone `sync`
+ * delivers to Chronicle (or the local sink); the cloud fetcher delivers by publishing to Pub/Sub.
+ * Same code path for both.
  */
 
-import { logsImportEnvelope } from '../chronicle/request_body.js';
-import { PagingError } from '../core/errors.js';
+import { OversizeError, PagingError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { excerpt } from '../core/redact.js';
 import { type GtiClient, gtiDate } from '../gti/client.js';
 import { NOTIFICATION_DATE_FIELD } from '../gti/notification.js';
 import { type PageItem, readItem } from '../gti/page_item.js';
@@ -17,7 +19,8 @@ import {
   TIME_AHEAD_TOLERANCE_SECONDS,
   WatermarkTracker,
 } from './checkpoint.js';
-import { type Chunk, chunkEntries } from './chunker.js';
+import { type Chunk, ChunkAssembler, type ChunkKind } from './chunker.js';
+import { createEntityBuilder, type EntityBuilder, type EntityResult } from './entities.js';
 import {
   createEntryBuilder,
   type EntryBuilder,
@@ -30,10 +33,20 @@ export interface RunStats {
   fetched: number;
   duplicates: number;
   notifications: number;
+  /** Log chunks (logs:import bodies): made, delivered, their bytes. */
   chunks: number;
   chunksDelivered: number;
   bytes: number;
+  /** Log entries trimmed to fit a request. */
   trimmed: number;
+  /** Entities built (one per notification about a file, URL, domain or IP address). */
+  entities: number;
+  /** Entity chunks (entities:import bodies): made, delivered, their bytes. */
+  entityChunks: number;
+  entityChunksDelivered: number;
+  entityBytes: number;
+  /** Notifications without an entity (an item type without one, a URL without its URL, too large). */
+  entitiesSkipped: number;
   /** Notifications imported with a missing or malformed id or date (labelled, see log_entries.ts). */
   invalid: number;
   /** meta.count of the first page when GTI gives it (a hint for ETA). */
@@ -47,7 +60,10 @@ export interface RunOptions {
   readonly limit: number;
   readonly checkpoint: Checkpoint | undefined;
   readonly initialStartSeconds: number;
-  /** How entries and request bodies are built (the run makes its entry builder and envelope). */
+  /**
+   * How entries, entities and request bodies are built (the run makes its entry and entity builders
+   * and their envelopes; entityContext undefined = log entries only).
+   */
   readonly entryOptions: EntryOptions;
   /** Delivers one chunk; resolves when it is safely handed over (imported, or published). */
   readonly deliver: (chunk: Chunk) => Promise<void>;
@@ -58,6 +74,8 @@ export interface RunOptions {
   readonly shouldStop?: () => boolean;
   readonly onProgress?: (stats: Readonly<RunStats>) => void;
   readonly signal?: AbortSignal;
+  /** A notification got no entity (counted in entitiesSkipped): what and why, without payload. */
+  readonly onEntitySkipped?: (skip: EntitySkip) => void;
   /** Consecutive pages that bring nothing new, with more to come, before the run fails (default 100). */
   readonly maxPagesWithoutNew?: number;
   /** Told of each notification imported with a missing or malformed id or date, with its position. */
@@ -98,6 +116,16 @@ export function invalidItemLogger(logger: Logger): (report: InvalidItemReport) =
   };
 }
 
+/** A notification that got no entity. */
+export type EntitySkip = Extract<EntityResult, { kind: 'skipped' }>;
+
+/** One notification made ready: its log entry and, with entity context, its entity (or why none). */
+export interface PreparedNotification {
+  readonly entry: PreparedEntry;
+  /** Undefined when the run builds no entities. */
+  readonly entity: EntityResult | undefined;
+}
+
 export interface RunResult {
   readonly stats: Readonly<RunStats>;
   /** True when the run stopped early at a page boundary with more pages left. */
@@ -106,11 +134,99 @@ export interface RunResult {
 }
 
 /**
- * The entry for one page item, or undefined when `accept` (de-duplication) drops it. An item left
- * to the object path is parsed here; one without a usable id or date is imported labelled (its
- * `invalid` fields say what was wrong). A notification_date after `horizonSeconds` (far ahead of
- * the clock) counts as malformed: it is imported, but never moves the checkpoint ahead of now.
+ * The log entry and the entity for one page item, or undefined when `accept` (de-duplication) drops
+ * it. An item left to the object path is parsed and checked here, so its error surfaces at its
+ * place in the stream. The entity comes from the item's entity view when the page reader took one
+ * from the cleaner, else from the cleaned bytes (or the parsed object): never a second parse of the
+ * whole notification. `receivedMs`: when the item's page was received (its collectionTime; default
+ * the builder's).
  */
+export function prepareNotification(
+  item: PageItem,
+  entries: EntryBuilder,
+  entities: EntityBuilder | undefined,
+  accept: (id: string, date: number | undefined) => boolean,
+  horizonSeconds = Number.POSITIVE_INFINITY,
+  receivedMs?: number,
+): PreparedNotification | undefined {
+  if (item.kind === 'cleaned') {
+    // A date far ahead of the clock is imported, labelled, but never moves the checkpoint.
+    const ahead = item.date > horizonSeconds;
+    const date = ahead ? undefined : item.date;
+    if (!accept(item.id, date)) return undefined;
+    const entry = entries.buildCleaned(
+      item.cleaned,
+      item.id,
+      date,
+      ahead ? [NOTIFICATION_DATE_FIELD] : [],
+      receivedMs,
+    );
+    if (entities === undefined) return { entry, entity: undefined };
+    const view = item.view;
+    return {
+      entry,
+      entity: entityOf(item.id, () =>
+        view === undefined ? entities.buildFromCleaned(item.cleaned) : entities.build(view),
+      ),
+    };
+  }
+  const read = readItem(item.raw);
+  const ahead = read.date !== undefined && read.date > horizonSeconds;
+  const date = ahead ? undefined : read.date;
+  const invalid = ahead ? [...read.invalid, NOTIFICATION_DATE_FIELD] : read.invalid;
+  if (!accept(read.id, date)) return undefined;
+  const entry = entries.build(read.object, {
+    id: read.id,
+    date,
+    invalid,
+    ...(receivedMs === undefined ? {} : { receivedMs }),
+  });
+  return {
+    entry,
+    entity:
+      entities === undefined
+        ? undefined
+        : entityOf(read.id, () => entities.buildFromNotification(read.object as never)),
+  };
+}
+
+/**
+ * An entity that cannot fit in one request even trimmed is skipped, named, rather than failing the
+ * run: its notification still goes in as a log entry (trimmed as needed), which keeps the data.
+ */
+function entityOf(id: string, build: () => EntityResult): EntityResult {
+  try {
+    return build();
+  } catch (error) {
+    // An item imported despite missing or malformed fields may have nothing an entity is built from.
+    if (error instanceof ValidationError)
+      return { kind: 'skipped', id, reason: 'no_indicator', detail: error.message };
+    if (!(error instanceof OversizeError)) throw error;
+    return {
+      kind: 'skipped',
+      id,
+      reason: 'too_large',
+      detail: `its entity does not fit in one request even trimmed: ${error.message}`,
+    };
+  }
+}
+
+/**
+ * Logs a notification without an entity: expected for item types without one and URLs without
+ * their URL (debug; counted in entitiesSkipped), a warning when its entity could not fit in a
+ * request. Values from the notification are bounded.
+ */
+export function logEntitySkipped(logger: Logger, skip: EntitySkip): void {
+  const fields = {
+    notification_id: excerpt(skip.id, 200),
+    reason: skip.reason,
+    detail: excerpt(skip.detail, 500),
+  };
+  if (skip.reason === 'too_large') logger.warn('no entity for a notification: too large', fields);
+  else logger.debug('no entity for a notification', fields);
+}
+
+/** The log entry for one page item (prepareNotification without entities). */
 export function prepareItem(
   item: PageItem,
   entries: EntryBuilder,
@@ -118,28 +234,15 @@ export function prepareItem(
   horizonSeconds = Number.POSITIVE_INFINITY,
   receivedMs?: number,
 ): PreparedEntry | undefined {
-  if (item.kind === 'cleaned') {
-    if (item.date <= horizonSeconds)
-      return accept(item.id, item.date)
-        ? entries.buildCleaned(item.cleaned, item.id, item.date, [], receivedMs)
-        : undefined;
-    return accept(item.id, undefined)
-      ? entries.buildCleaned(item.cleaned, item.id, undefined, [NOTIFICATION_DATE_FIELD], receivedMs)
-      : undefined;
-  }
-  const read = readItem(item.raw);
-  const ahead = read.date !== undefined && read.date > horizonSeconds;
-  const date = ahead ? undefined : read.date;
-  const invalid = ahead ? [...read.invalid, NOTIFICATION_DATE_FIELD] : read.invalid;
-  return accept(read.id, date)
-    ? entries.build(read.object, {
-        id: read.id,
-        date,
-        invalid,
-        ...(receivedMs === undefined ? {} : { receivedMs }),
-      })
-    : undefined;
+  return prepareNotification(item, entries, undefined, accept, horizonSeconds, receivedMs)?.entry;
 }
+
+/**
+ * Log chunks that may close while entities wait in their assembler before the entity chunk closes
+ * too, however small: bounds how far the checkpoint lags behind the delivered log entries (a run
+ * killed then sends again at most what came after the mark).
+ */
+export const ENTITY_CHUNK_MAX_LAG = 4;
 
 export function buildFilter(filters: string, startSeconds: number): string {
   return [`date:${gtiDate(startSeconds)}+`, filters].filter((t) => t !== '').join(' ');
@@ -147,6 +250,11 @@ export function buildFilter(filters: string, startSeconds: number): string {
 
 export async function runFetch(options: RunOptions): Promise<RunResult> {
   const entries = createEntryBuilder(options.entryOptions);
+  const { entityContext, fetchTime, chunkMaxBytes } = options.entryOptions;
+  const entities =
+    entityContext === undefined
+      ? undefined
+      : createEntityBuilder({ ...entityContext, fetchTime, chunkMaxBytes });
   const stats: RunStats = {
     pages: 0,
     fetched: 0,
@@ -156,60 +264,121 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     chunksDelivered: 0,
     bytes: 0,
     trimmed: 0,
+    entities: 0,
+    entityChunks: 0,
+    entityChunksDelivered: 0,
+    entityBytes: 0,
+    entitiesSkipped: 0,
     invalid: 0,
     expected: undefined,
   };
-  const dedup = new Deduplicator(options.checkpoint);
-  const tracker = new WatermarkTracker(options.checkpoint);
-  const incremental = options.order === 'date+';
   const now = options.now ?? Date.now;
   const horizon = Math.floor(now() / 1000) + TIME_AHEAD_TOLERANCE_SECONDS;
   const maxPagesWithoutNew = options.maxPagesWithoutNew ?? DEFAULT_MAX_PAGES_WITHOUT_NEW;
+  const dedup = new Deduplicator(options.checkpoint);
+  const tracker = new WatermarkTracker(options.checkpoint);
+  const incremental = options.order === 'date+';
   let stoppedEarly = false;
 
   const query = {
     filter: buildFilter(options.filters, queryStart(options.checkpoint, options.initialStartSeconds)),
     order: options.order,
     limit: options.limit,
+    // The page reader takes each item's entity view from the cleaner (the fast path).
+    ...(entities === undefined ? {} : { entityViews: true }),
   };
 
   const accept = (id: string, date: number | undefined) => dedup.accept(id, date);
   let pagesWithoutNew = 0;
-  // A failure while reading (GTI, paging, an entry) ends the entries early but normally, so what
+  // A failure while reading (GTI, paging, an entry) ends the reading early but normally, so what
   // was read is still chunked and delivered before the run fails: the next run starts after it.
   // A stop (signal) ends at once instead.
   let readFailure: { error: unknown } | undefined;
-  async function* entriesFromPages(): AsyncGenerator<PreparedEntry> {
+
+  // One assembler per kind, one chunk sequence. Each kind's items arrive in stream order, so the
+  // notifications (tracker ordinals) of a closed chunk are the first ones waiting for its kind.
+  let seq = 0;
+  const nextSeq = () => ++seq;
+  const logChunks = new ChunkAssembler<PreparedEntry>(entries.envelope, chunkMaxBytes, nextSeq);
+  const entityChunks =
+    entities === undefined ? undefined : new ChunkAssembler(entities.envelope, chunkMaxBytes, nextSeq);
+  const waiting: Record<ChunkKind, number[]> = { logs: [], entities: [] };
+  const ordinalsOf = new Map<number, number[]>();
+  let logChunksWhileEntitiesWait = 0;
+  const closed = (chunk: Chunk | undefined, ready: Chunk[]): void => {
+    if (chunk === undefined) return;
+    const queue = waiting[chunk.kind];
+    ordinalsOf.set(chunk.seq, queue.splice(0, chunk.ids.length));
+    ready.push(chunk);
+    if (chunk.kind === 'entities') {
+      stats.entityChunks += 1;
+      stats.entityBytes += chunk.bytes;
+      logChunksWhileEntitiesWait = 0;
+      return;
+    }
+    stats.chunks += 1;
+    stats.bytes += chunk.bytes;
+    // Entities are small: left alone, an entity chunk would gather a whole run's entities and hold
+    // the checkpoint back until the end. It closes once this many log chunks went ahead of it.
+    if (entityChunks !== undefined && entityChunks.pending > 0) {
+      logChunksWhileEntitiesWait += 1;
+      if (logChunksWhileEntitiesWait >= ENTITY_CHUNK_MAX_LAG) closed(entityChunks.flush(), ready);
+    }
+  };
+  const flush = (): Chunk[] => {
+    const ready: Chunk[] = [];
+    closed(logChunks.flush(), ready);
+    closed(entityChunks?.flush(), ready);
+    return ready;
+  };
+
+  async function* chunksFromPages(): AsyncGenerator<Chunk> {
     try {
       yield* readPages();
     } catch (error) {
       if (options.signal?.aborted) throw error;
       readFailure = { error };
     }
+    yield* flush();
   }
-  async function* readPages(): AsyncGenerator<PreparedEntry> {
+  async function* readPages(): AsyncGenerator<Chunk> {
     for await (const page of options.gti.pages(query, options.signal)) {
-      stats.pages += 1;
-      if (stats.pages === 1) stats.expected = page.count;
       // The page's collection time: when it reached us (never earlier than it left GTI).
       const receivedMs = now();
-      const ready: PreparedEntry[] = [];
-      page.items.forEach((item, index) => {
+      stats.pages += 1;
+      if (stats.pages === 1) stats.expected = page.count;
+      const ready: Chunk[] = [];
+      let fresh = 0;
+      for (const [index, item] of page.items.entries()) {
         stats.fetched += 1;
-        const entry = prepareItem(item, entries, accept, horizon, receivedMs);
-        if (entry === undefined) return;
+        const prepared = prepareNotification(item, entries, entities, accept, horizon, receivedMs);
+        if (prepared === undefined) continue;
+        const { entry, entity } = prepared;
+        fresh += 1;
         stats.notifications += 1;
         if (entry.trimmed.length > 0) stats.trimmed += 1;
         if (entry.invalid.length > 0) {
           stats.invalid += 1;
           options.onInvalidItem?.({ page: stats.pages, index, id: entry.id, invalid: entry.invalid });
         }
-        ready.push(entry);
-      });
+        const withEntity = entity?.kind === 'entity';
+        const ordinal = tracker.expect(entry.id, entry.date, withEntity ? 2 : 1);
+        waiting.logs.push(ordinal);
+        closed(logChunks.add(entry), ready);
+        if (entity === undefined) continue;
+        if (entity.kind === 'entity') {
+          stats.entities += 1;
+          waiting.entities.push(ordinal);
+          closed(entityChunks?.add(entity.entity), ready);
+        } else {
+          stats.entitiesSkipped += 1;
+          options.onEntitySkipped?.(entity);
+        }
+      }
       stats.duplicates = dedup.skipped;
       yield* ready;
       options.onProgress?.(stats);
-      pagesWithoutNew = ready.length === 0 ? pagesWithoutNew + 1 : 0;
+      pagesWithoutNew = fresh === 0 ? pagesWithoutNew + 1 : 0;
       if (page.nextCursor !== undefined && pagesWithoutNew >= maxPagesWithoutNew) throw noProgress();
       if (page.nextCursor !== undefined && options.shouldStop?.()) {
         stoppedEarly = true;
@@ -252,8 +421,11 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     const task = options
       .deliver(chunk)
       .then(() => {
-        stats.chunksDelivered += 1;
-        const mark = tracker.delivered(chunk.seq, chunk.ids, chunk.dates);
+        if (chunk.kind === 'logs') stats.chunksDelivered += 1;
+        else stats.entityChunksDelivered += 1;
+        const ordinals = ordinalsOf.get(chunk.seq) ?? [];
+        ordinalsOf.delete(chunk.seq);
+        const mark = tracker.delivered(ordinals);
         if (mark !== undefined && incremental) save(mark);
         options.onProgress?.(stats);
       })
@@ -265,13 +437,7 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   };
 
   try {
-    for await (const chunk of chunkEntries(
-      entriesFromPages(),
-      logsImportEnvelope(options.entryOptions.forwarder),
-      options.entryOptions.chunkMaxBytes,
-    )) {
-      stats.chunks += 1;
-      stats.bytes += chunk.bytes;
+    for await (const chunk of chunksFromPages()) {
       start(chunk);
       while (inFlight.size >= options.concurrency && failure === undefined) await Promise.race(inFlight);
       if (failure !== undefined) break;

@@ -17,13 +17,14 @@
  * OversizeError thrown, naming the notification.
  */
 
-import { type EntryParts, logsImportEnvelope } from '../chronicle/request_body.js';
+import { type EntryParts, logsImportEnvelope, type RequestEnvelope } from '../chronicle/request_body.js';
 import { configuredForwarder } from '../chronicle/resources.js';
 import type { Config } from '../core/config.js';
 import { OversizeError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import { cleanNotification, cleanObject } from '../gti/clean.js';
 import type { Notification } from '../gti/notification.js';
+import type { EntityContextOptions } from './entities.js';
 
 /** Bulkiest file attributes first; documented in the README. */
 export const TRIM_ORDER: readonly string[] = [
@@ -108,9 +109,17 @@ export interface EntryOptions {
   readonly chunkMaxBytes: number;
   /** Full forwarder resource name, or undefined. */
   readonly forwarder: string | undefined;
+  /**
+   * Entities beside the log entries (entities:import, shared/pipeline/entities.ts), or undefined
+   * when CHRONICLE_ENTITY_CONTEXT is false.
+   */
+  readonly entityContext?: EntityContextOptions | undefined;
 }
 
-/** Entry options as the configuration gives them (sync and the fetcher build them the same way). */
+/**
+ * Entry options as the configuration gives them (sync and the fetcher build them the same way),
+ * entities included.
+ */
 export function entryOptions(config: Config, fetchTime: Date): EntryOptions {
   return {
     fetchTime,
@@ -118,6 +127,9 @@ export function entryOptions(config: Config, fetchTime: Date): EntryOptions {
     useCaseName: config.entries.useCaseName,
     chunkMaxBytes: config.entries.chunkMaxBytes,
     forwarder: configuredForwarder(config.chronicle),
+    entityContext: config.entityContext.enabled
+      ? { validityDays: config.entityContext.validityDays, logType: config.chronicle.logType }
+      : undefined,
   };
 }
 
@@ -157,6 +169,8 @@ const ENTRY_PREFIX = '{"data":"';
 const SCRATCH_MAX_BYTES = 1 << 20;
 
 export interface EntryBuilder {
+  /** The request body around this builder's entries (logsImportEnvelope(forwarder)). */
+  readonly envelope: RequestEnvelope;
   /**
    * From a notification object: cleans it (shared/gti/clean.ts), then as buildCleaned. Without
    * `meta` its id and date are its context_attributes' (which must be valid); `meta.receivedMs` is
@@ -229,6 +243,7 @@ export function createEntryBuilder(options: EntryOptions): EntryBuilder {
   };
 
   return {
+    envelope,
     build(notification, given) {
       const context = (notification as Notification).context_attributes;
       const meta: EntryMeta = given ?? {

@@ -1,11 +1,12 @@
 /**
- * Standalone sync: one inline run of the whole job — fetch, clean, chunk, send — reusing exactly
- * the shared modules, with the checkpoint in a file. A run killed at any moment and run again loses
- * nothing: the mark only moves over chunks Chronicle accepted, so at most the chunks whose
- * acceptance was not yet recorded are sent twice.
+ * Standalone sync: one inline run of the whole job — fetch, clean, chunk, send (log chunks to
+ * logs:import, entity chunks to entities:import) — reusing exactly the shared modules, with the
+ * checkpoint in a file. A run killed at any moment and run again loses nothing: the mark only moves
+ * over notifications whose log entry and entity Chronicle accepted, so at most what was not yet
+ * recorded as accepted is sent twice.
  */
 
-import type { LogImporter } from '../chronicle/client.js';
+import type { ChronicleImporter } from '../chronicle/client.js';
 import { deliverBody } from '../chronicle/delivery.js';
 import { settleWithin } from '../core/abort.js';
 import type { Config } from '../core/config.js';
@@ -14,14 +15,14 @@ import type { RetryPolicy } from '../core/retry.js';
 import type { GtiClient } from '../gti/client.js';
 import { type CheckpointStore, checkRunStart, logStartReport, type RetentionGap } from './checkpoint.js';
 import type { Chunk } from './chunker.js';
-import { invalidItemLogger, type RunStats, runFetch } from './fetch_run.js';
+import { invalidItemLogger, logEntitySkipped, type RunStats, runFetch } from './fetch_run.js';
 import { entryOptions } from './log_entries.js';
 
 export interface SyncDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly gti: GtiClient;
-  readonly importer: LogImporter;
+  readonly importer: ChronicleImporter;
   readonly store: CheckpointStore;
   readonly retry: RetryPolicy;
   /** Overrides VT_DATE_FILTER's start (the demo starts at its dataset). */
@@ -94,6 +95,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     // A stop cuts retry waits at once; a request under way gets STOP_GRACE_MS to finish.
     deliver: (chunk) => settleWithin(deliverChunk(chunk), deps.signal, STOP_GRACE_MS),
     saveCheckpoint: (mark) => deps.store.save(mark),
+    onEntitySkipped: (skip) => logEntitySkipped(logger, skip),
     ...(deps.stopRequested ? { shouldStop: deps.stopRequested } : {}),
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
@@ -102,18 +104,25 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     now: () => now().getTime(),
   });
   function deliverChunk(chunk: Chunk): Promise<void> {
-    return deliverBody(deps.importer, chunk.payload, deps.retry, {
+    return deliverBody(deps.importer, chunk.kind, chunk.payload, deps.retry, {
       onRequest: () => {
         requests += 1;
       },
       onRetry: ({ attempt, delayMs, status }) => {
         retries += 1;
-        logger.warn('chronicle request failed; retrying', { chunk: chunk.seq, attempt, delayMs, status });
+        logger.warn('chronicle request failed; retrying', {
+          chunk: chunk.seq,
+          kind: chunk.kind,
+          attempt,
+          delayMs,
+          status,
+        });
       },
       onSplit: ({ entries: count, status }) => {
         splits += 1;
         logger.warn('chronicle answered request too large; splitting chunk', {
           chunk: chunk.seq,
+          kind: chunk.kind,
           entries: count,
           status,
         });

@@ -12,14 +12,19 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `node dist/cli/main.js ...args` with exactly `env`; resolves when it closes. */
+/** Runs `node dist/cli/main.js ...args` with exactly `env` (in `cwd`); resolves when it closes. */
 export function runCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   onSpawn?: (child: ChildProcess) => void,
+  cwd?: string,
 ): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd === undefined ? {} : { cwd }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

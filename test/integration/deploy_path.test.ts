@@ -189,6 +189,8 @@ describe('deploy path, standalone: doctor → log type → parser install → do
     assert.match(logType.fix ?? '', /about 10 minutes/);
     assert.match(check(report, 'gti').detail, /ioc_stream \(limit=1\); newest notification/);
     assert.match(check(report, 'import_permission').detail, /chronicle\.logs\.import/);
+    // Entity context is on by default: the importer needs chronicle.entities.import too.
+    assert.match(check(report, 'import_permission').detail, /chronicle\.entities\.import/);
     const logTypeCall = api.parsers.requests.find(
       (r) => r.method === 'GET' && r.path.endsWith(`/logTypes/${LOG_TYPE}`),
     );

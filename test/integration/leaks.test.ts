@@ -274,7 +274,7 @@ describe('a single entry refused as too large', () => {
         inlineSource: { logs: [entry('n-600-a'), entry('n-600-b'), entry('n-600-c')] },
       });
       const first = JSON.stringify(entry('n-600-a'));
-      await assert.rejects(deliverBody(client, body, NO_RETRY), (e: unknown) => {
+      await assert.rejects(deliverBody(client, 'logs', body, NO_RETRY), (e: unknown) => {
         assert.ok(e instanceof ChroniclePermanentError, String(e));
         assert.match(e.message, /n-600-a/);
         assert.match(e.message, new RegExp(`\\b${Buffer.byteLength(first)}-byte entry`));

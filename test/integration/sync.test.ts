@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileCheckpointStore } from '../../shared/pipeline/checkpoint.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
-import { type Dataset, demoDataset, generatedDataset } from '../../sim/dataset.js';
+import { arrayDataset, type Dataset, demoDataset, generatedDataset } from '../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';
 import { runCli } from '../helpers/cli.js';
 import { startMetadataFake } from '../helpers/metadata_fake.js';
@@ -94,6 +94,124 @@ describe('standalone sync end to end', () => {
       await gti.close();
       await chronicle.close();
     }
+  });
+
+  it('imports one entity per indicator notification next to unchanged logs, valid against the protos', async () => {
+    // A backlog of mixed notifications: every item type, plus a URL notification reduced to its
+    // descriptor (no attributes.url: no entity) and an item of a type that has no entity.
+    const generated = generatedDataset({ count: 400, seed: 23, oversizedEvery: 0 });
+    const items = Array.from({ length: generated.size }, (_, i) => generated.get(i));
+    const url = items.find((n) => n.type === 'url');
+    assert.ok(url);
+    const descriptorOnly = structuredClone(url);
+    delete descriptorOnly.attributes;
+    descriptorOnly.context_attributes.notification_id = 'descriptor-only-url';
+    const unknown = structuredClone(items[1] as (typeof items)[number]);
+    unknown.type = 'graph';
+    unknown.context_attributes.notification_id = 'unknown-type';
+    const dataset = arrayDataset([...items, descriptorOnly, unknown]);
+    const gti = await startGtiSimulator({ dataset, apiKey: API_KEY });
+    const withEntities = await startChronicleSimulator({ acceptToken: (t) => t === TOKEN });
+    const logsOnly = await startChronicleSimulator({ acceptToken: (t) => t === TOKEN });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'entities-'));
+      const run = await runSync({
+        ...baseEnv(gti, withEntities, dataset, dir),
+        VT_API_KEY: API_KEY,
+        ENTITY_VALIDITY_DAYS: '14',
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const summary = JSON.parse(run.stdout) as Record<string, number>;
+      assert.equal(summary.notifications, 402);
+      assert.equal(summary.entities, 400);
+      assert.equal(summary.entitiesSkipped, 2);
+      assert.ok((summary.entityChunks ?? 0) >= 1);
+
+      // One entity per indicator notification, accepted by the simulator's proto field check.
+      const imports = withEntities.entityImports;
+      assert.ok(imports.requests.every((r) => r.status === 200 && r.logType === 'GTI_IOC_STREAM'));
+      assert.equal(imports.acceptedEntityCount, 400);
+      assert.deepEqual(
+        [...imports.acceptedIds.keys()].sort(),
+        items.map((n) => n.context_attributes.notification_id).sort(),
+      );
+      assert.ok([...imports.acceptedIds.values()].every((n) => n === 1));
+      const types = new Map(items.map((n) => [n.context_attributes.notification_id, n.type]));
+      const expectedType: Record<string, string> = {
+        file: 'FILE',
+        url: 'URL',
+        domain: 'DOMAIN_NAME',
+        ip_address: 'IP_ADDRESS',
+      };
+      for (const e of imports.entities) {
+        assert.equal(e.entityType, expectedType[types.get(e.productEntityId ?? '') ?? ''], e.productEntityId);
+        const metadata = (e.entity as { metadata: Record<string, unknown> }).metadata;
+        assert.equal(metadata.productName, 'Google Threat Intelligence IOC Stream');
+        assert.equal(metadata.sourceType, 'ENTITY_CONTEXT');
+        const interval = metadata.interval as { startTime: string; endTime: string };
+        assert.equal(Date.parse(interval.endTime) - Date.parse(interval.startTime), 14 * 86_400_000);
+      }
+
+      // The logs are those of a run without entities, entry for entry.
+      const plain = await runSync({
+        ...baseEnv(gti, logsOnly, dataset, mkdtempSync(join(tmpdir(), 'logs-only-'))),
+        VT_API_KEY: API_KEY,
+        CHRONICLE_ENTITY_CONTEXT: 'false',
+      });
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal((JSON.parse(plain.stdout) as Record<string, number>).entities, 0);
+      assert.equal(logsOnly.entityImports.requests.length, 0);
+      const entries = (sim: ChronicleSimulator) =>
+        sim.entries.map((e) => ({ id: e.notificationId, data: e.data, logEntryTime: e.logEntryTime }));
+      assert.equal(withEntities.acceptedIds.size, 402);
+      assert.deepEqual(entries(withEntities), entries(logsOnly));
+    } finally {
+      await gti.close();
+      await withEntities.close();
+      await logsOnly.close();
+    }
+  });
+
+  it('the demo (`npm start`: sync without a GTI key or Chronicle) writes entities under out/ beside the log requests', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'demo-'));
+    const { code, stdout, stderr } = await runCli(
+      ['sync'],
+      { PATH: process.env.PATH ?? '', HOME: cwd },
+      undefined,
+      cwd,
+    );
+    assert.equal(code, 0, stderr);
+    const demo = demoDataset();
+    assert.match(
+      stdout,
+      new RegExp(`^${demo.size} entities in 1 chunks .* sent to local sink out/entities/$`, 'm'),
+    );
+    const out = join(cwd, 'out');
+    assert.deepEqual(readdirSync(join(out, 'entities')), ['000001.json']);
+    assert.ok(readdirSync(join(out, 'requests')).length >= 1);
+    const lines = (file: string) =>
+      readFileSync(join(out, file), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entities = lines('entities.ndjson') as {
+      metadata: { productEntityId: string; entityType: string };
+    }[];
+    const entries = lines('entries.ndjson');
+    assert.equal(entries.length, demo.size);
+    assert.deepEqual(
+      entities.map((e) => e.metadata.productEntityId),
+      Array.from({ length: demo.size }, (_, i) => demo.get(i).context_attributes.notification_id),
+    );
+    assert.deepEqual(
+      new Set(entities.map((e) => e.metadata.entityType)),
+      new Set(['FILE', 'URL', 'DOMAIN_NAME', 'IP_ADDRESS']),
+    );
+    const request = JSON.parse(readFileSync(join(out, 'entities', '000001.json'), 'utf8')) as {
+      inlineSource: { entities: unknown[]; logType: string };
+    };
+    assert.equal(request.inlineSource.logType, 'GTI_IOC_STREAM');
+    assert.deepEqual(request.inlineSource.entities, entities);
   });
 
   it('loses nothing when killed mid-run and run again; retries 429/500 and splits on 413', async () => {

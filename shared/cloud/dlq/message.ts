@@ -4,6 +4,7 @@ import { entryCount } from '../../chronicle/request_body.js';
 import { canonicalRpcStatus } from '../../core/errors.js';
 import {
   CHUNK_ATTRIBUTES,
+  chunkKindOf,
   DEAD_LETTER_ATTRIBUTES,
   PUBSUB_DEAD_LETTER_ATTRIBUTES,
   replayCountOf,
@@ -101,7 +102,19 @@ export function reasonOf(attributes: Readonly<Record<string, string>>): DeadLett
   };
 }
 
-/** Entries in a chunk: the entry_count attribute, else the length of inlineSource.logs, else 0. */
+/** What a dead-lettered chunk holds: logs, entities, or `invalid` (an unknown kind attribute). */
+export function kindOf(attributes: Readonly<Record<string, string>>): string {
+  try {
+    return chunkKindOf(attributes);
+  } catch {
+    return 'invalid';
+  }
+}
+
+/**
+ * Entries in a chunk (log entries or entities): the entry_count attribute, else the length of
+ * inlineSource.logs or inlineSource.entities, else 0.
+ */
 export function entryCountOf(attributes: Readonly<Record<string, string>>, data: Buffer): number {
   const fromAttr = intAttr(attributes[CHUNK_ATTRIBUTES.entryCount]);
   if (fromAttr !== undefined) return fromAttr;
@@ -117,7 +130,10 @@ export { replayAttributes, replayCountOf } from '../chunk_message.js';
 export interface MessageFilter {
   /** Matches the derived reason, the HTTP status or the google.rpc status (e.g. permanent_error, 403). */
   readonly reasons: readonly string[];
-  /** Every attribute key must equal its value (`*` = present with any value). */
+  /**
+   * Every attribute key must equal its value (`*` = present with any value); `kind=logs` also
+   * matches chunks without a kind attribute.
+   */
   readonly attributes: readonly { readonly key: string; readonly value: string }[];
 }
 
@@ -142,9 +158,11 @@ export function matchesFilter(attributes: Readonly<Record<string, string>>, filt
     const wanted = filter.reasons.map((r) => r.toLowerCase());
     if (!candidates.some((c) => wanted.includes(c.toLowerCase()))) return false;
   }
-  return filter.attributes.every(({ key, value }) =>
-    value === '*' ? attributes[key] !== undefined : attributes[key] === value,
-  );
+  return filter.attributes.every(({ key, value }) => {
+    // A chunk without the kind attribute holds logs (published before entities existed).
+    if (key === CHUNK_ATTRIBUTES.kind && value !== '*') return kindOf(attributes) === value;
+    return value === '*' ? attributes[key] !== undefined : attributes[key] === value;
+  });
 }
 
 export function describeFilter(filter: MessageFilter): string {
@@ -160,6 +178,8 @@ export function describeFilter(filter: MessageFilter): string {
 
 export interface MessageDigest {
   readonly messageId: string;
+  /** logs, entities or invalid (kindOf). */
+  readonly kind: string;
   readonly publishTime: Date | undefined;
   readonly attributes: Readonly<Record<string, string>>;
   readonly entries: number;
@@ -169,6 +189,7 @@ export interface MessageDigest {
 export function digestOf(message: DlqMessage): MessageDigest {
   return {
     messageId: message.messageId,
+    kind: kindOf(message.attributes),
     publishTime: message.publishTime,
     attributes: message.attributes,
     entries: entryCountOf(message.attributes, message.data),
@@ -177,6 +198,8 @@ export function digestOf(message: DlqMessage): MessageDigest {
 }
 
 export interface ReasonGroup extends DeadLetterReasonInfo {
+  /** The kind of chunk of the group's messages (kindOf). */
+  kind: string;
   messages: number;
   entries: number;
   bytes: number;
@@ -209,7 +232,10 @@ function later(a: string | undefined, b: string | undefined): string | undefined
   return a > b ? a : b;
 }
 
-/** Groups messages by reason (largest group first); oldest/newest by publish time (ISO 8601). */
+/**
+ * Groups messages by kind and reason (largest group first); oldest/newest by publish time (ISO
+ * 8601).
+ */
 export function summarize(digests: Iterable<MessageDigest>, maxReplays: number): DlqSummary {
   const groups = new Map<string, ReasonGroup>();
   const summary: DlqSummary = {
@@ -225,6 +251,7 @@ export function summarize(digests: Iterable<MessageDigest>, maxReplays: number):
   for (const d of digests) {
     const info = reasonOf(d.attributes);
     const key = JSON.stringify([
+      d.kind,
       info.reason,
       info.httpStatus,
       info.rpcStatus,
@@ -234,7 +261,15 @@ export function summarize(digests: Iterable<MessageDigest>, maxReplays: number):
     ]);
     let group = groups.get(key);
     if (group === undefined) {
-      group = { ...info, messages: 0, entries: 0, bytes: 0, oldest: undefined, newest: undefined };
+      group = {
+        ...info,
+        kind: d.kind,
+        messages: 0,
+        entries: 0,
+        bytes: 0,
+        oldest: undefined,
+        newest: undefined,
+      };
       groups.set(key, group);
     }
     const time = d.publishTime?.toISOString();
@@ -253,6 +288,7 @@ export function summarize(digests: Iterable<MessageDigest>, maxReplays: number):
     (a, b) =>
       b.messages - a.messages ||
       a.reason.localeCompare(b.reason) ||
+      a.kind.localeCompare(b.kind) ||
       (a.oldest ?? '').localeCompare(b.oldest ?? ''),
   );
   return summary;

@@ -73,8 +73,9 @@ describe('cloud pipeline failures', { skip }, () => {
         chronicle: {
           maxRequestBytes: 120_000,
           oversizeStatus,
-          fault: () => {
-            if (rejectedOne) return undefined;
+          fault: ({ kind }) => {
+            // A log chunk: its notifications are then read back from the dead letter below.
+            if (rejectedOne || kind !== 'logs') return undefined;
             rejectedOne = true;
             return { status: 400, message: 'Invalid log entry' };
           },

@@ -42,10 +42,17 @@ function assertPublishable(attributes: Record<string, string>, where: string): v
   }
 }
 
-/** Notification ids inside a logs:import body (test-side decoding only). */
+/**
+ * Notification ids inside a logs:import body, or an entities:import body (each entity's
+ * productEntityId); test-side decoding only.
+ */
 function idsIn(body: Buffer): string[] {
-  const parsed = JSON.parse(body.toString('utf8')) as { inlineSource: { logs: { data: string }[] } };
-  return parsed.inlineSource.logs.map(
+  const parsed = JSON.parse(body.toString('utf8')) as {
+    inlineSource: { logs?: { data: string }[]; entities?: { metadata: { productEntityId: string } }[] };
+  };
+  if (parsed.inlineSource.entities)
+    return parsed.inlineSource.entities.map((e) => e.metadata.productEntityId);
+  return (parsed.inlineSource.logs ?? []).map(
     (l) =>
       (
         JSON.parse(Buffer.from(l.data, 'base64').toString('utf8')) as {
@@ -131,17 +138,19 @@ describe('sender: nothing leaked, nothing lost, under faults and bad pushes', { 
       },
     });
     await s.trigger();
-    const dead = () => s.deadLetters.flatMap((d) => idsIn(d.data)).length;
+    const deadOf = (kind: string) =>
+      s.deadLetters.filter((d) => (d.attributes.kind ?? 'logs') === kind).flatMap((d) => idsIn(d.data));
     await waitFor(
-      'every notification dead-lettered',
-      () => dead() >= dataset.size,
+      'every notification and its entity dead-lettered',
+      () => deadOf('logs').length >= dataset.size && deadOf('entities').length >= dataset.size,
       60_000,
-      () => `(${dead()})`,
+      () => `(${deadOf('logs').length} log entries, ${deadOf('entities').length} entities)`,
     );
     await settle(s, 1000);
 
-    // Nothing lost: every notification is in a dead letter.
-    assert.deepEqual(s.deadLetters.flatMap((d) => idsIn(d.data)).sort(), datasetIds(dataset).sort());
+    // Nothing lost: every notification is in a log dead letter, and its entity in an entity one.
+    assert.deepEqual(deadOf('logs').sort(), datasetIds(dataset).sort());
+    assert.deepEqual(deadOf('entities').sort(), datasetIds(dataset).sort());
     for (const d of s.deadLetters) {
       assert.equal(d.attributes[D.reason], 'permanent_error');
       assert.equal(d.attributes[D.httpStatus], '403');
@@ -183,12 +192,19 @@ describe('sender: nothing leaked, nothing lost, under faults and bad pushes', { 
     );
     await settle(s, 1500);
     assert.deepEqual(missingIds(datasetIds(dataset), s.chronicle), []);
-    const retried = s.chunkLines().filter((l) => l.outcome === 'retry');
-    assert.equal(
-      retried.filter((l) => l.http_status === 200).length,
-      3,
-      'each false success was logged and retried',
+    await waitFor(
+      'every entity in Chronicle',
+      () => s.chronicle.entityImports.acceptedIds.size === dataset.size,
+      30_000,
     );
+    const retried = s.chunkLines().filter((l) => l.outcome === 'retry');
+    // The first three requests of each kind answered a false success.
+    for (const kind of ['logs', 'entities'])
+      assert.equal(
+        retried.filter((l) => l.http_status === 200 && l.kind === kind).length,
+        3,
+        `each false success was logged and retried (${kind})`,
+      );
     assert.equal(s.deadLetters.length, 0);
   });
 
@@ -207,30 +223,48 @@ describe('sender: nothing leaked, nothing lost, under faults and bad pushes', { 
       },
     });
     await s.trigger();
+    // Three log entries and three entities, each refused on its own.
     await waitFor(
-      'three dead letters',
-      () => s.deadLetters.length >= 3,
+      'six dead letters',
+      () => s.deadLetters.length >= 6,
       60_000,
       () => `(${s.deadLetters.length})`,
     );
     await settle(s, 1000);
-    assert.equal(s.deadLetters.length, 3);
+    assert.equal(s.deadLetters.length, 6);
     for (const d of s.deadLetters) {
       const [id, ...more] = idsIn(d.data);
       assert.equal(more.length, 0);
       assert.equal(d.attributes[D.reason], 'too_large');
-      const entry = (JSON.parse(d.data.toString('utf8')) as { inlineSource: { logs: unknown[] } })
-        .inlineSource.logs[0];
+      const inline = (
+        JSON.parse(d.data.toString('utf8')) as { inlineSource: { logs?: unknown[]; entities?: unknown[] } }
+      ).inlineSource;
+      const item = (inline.entities ?? inline.logs ?? [])[0];
+      const what = d.attributes.kind === 'entities' ? 'entity' : 'entry';
       const message = d.attributes[D.errorMessage] ?? '';
       assert.ok(message.includes(`notification ${id} `), message);
-      assert.ok(message.includes(`${Buffer.byteLength(JSON.stringify(entry))}-byte entry`), message);
+      assert.ok(message.includes(`${Buffer.byteLength(JSON.stringify(item))}-byte ${what}`), message);
       assert.doesNotMatch(message, /CHUNK_MAX_BYTES/);
     }
+    assert.deepEqual(s.deadLetters.map((d) => d.attributes.kind).sort(), [
+      'entities',
+      'entities',
+      'entities',
+      'logs',
+      'logs',
+      'logs',
+    ]);
     const logged = s
       .chunkLines()
       .filter((l) => l.outcome === 'dead_lettered')
-      .map((l) => l.notification_id);
-    assert.deepEqual(logged.sort(), datasetIds(dataset).sort());
+      .map((l) => `${l.kind}:${l.notification_id}`);
+    assert.deepEqual(
+      logged.sort(),
+      [
+        ...datasetIds(dataset).map((id) => `entities:${id}`),
+        ...datasetIds(dataset).map((id) => `logs:${id}`),
+      ].sort(),
+    );
   });
 
   it('bad pushes: undecodable data named and kept, echoes bounded, every dead letter publishable', {

@@ -12,7 +12,17 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PubSub, type protos, v1 } from '@google-cloud/pubsub';
 import { main } from '../../../cli/main.js';
+import { createSendHandler } from '../../../functions/sender.js';
+import { createChronicleClient } from '../../../shared/chronicle/client.js';
+import { chronicleTarget } from '../../../shared/chronicle/resources.js';
+import { chunkAttributes } from '../../../shared/cloud/chunk_message.js';
+import { createPublisher, pubSubSettings } from '../../../shared/cloud/pubsub.js';
+import { loadConfig } from '../../../shared/core/config.js';
+import { createLogger } from '../../../shared/core/logger.js';
+import { assembleChunk } from '../../../shared/pipeline/chunker.js';
+import { createEntityBuilder } from '../../../shared/pipeline/entities.js';
 import { startChronicleSimulator } from '../../../sim/chronicle_simulator.js';
+import { generatedDataset } from '../../../sim/dataset.js';
 import { emulatorSkipReason, type RunningEmulator, startPubsubEmulator } from '../../helpers/emulators.js';
 import { startMetadataFake } from '../../helpers/metadata_fake.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -179,6 +189,7 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
         newest?: string;
         atMaxReplays: number;
         groups: {
+          kind: string;
           reason: string;
           httpStatus?: string;
           rpcStatus?: string;
@@ -478,7 +489,7 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
       const result = JSON.parse(stdout) as { moved: number; entries: number; destination: string };
       assert.equal(result.moved, count);
       assert.equal(result.entries, count * 5);
-      assert.match(result.destination, /logs:import$/);
+      assert.match(result.destination, /logs:import and .*entities:import$/);
       assert.equal(sim.acceptedEntryCount, count * 5);
       assert.equal(sim.acceptedIds.size, count * 5);
       for (let i = 0; i < count; i += 1)
@@ -548,6 +559,145 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
       }
     });
   }
+
+  it('an entity chunk refused with 403 is dead-lettered with its kind, listed as entities, and replayed to the topic and --direct', async () => {
+    const { names, env } = await topology();
+    // The importer lacks chronicle.entities.import: entities:import answers 403, logs:import works.
+    let denyEntities = true;
+    const sim = await startChronicleSimulator({
+      fault: ({ kind }) =>
+        kind === 'entities' && denyEntities
+          ? {
+              status: 403,
+              rpcStatus: 'PERMISSION_DENIED',
+              message: 'Permission denied on resource (or it may not exist).',
+            }
+          : undefined,
+    });
+    const metadata = await startMetadataFake({ projectId: PROJECT });
+    const customerId = '01234567-89ab-cdef-0123-456789abcdef';
+    // The real sender, in process, importing into the simulator and dead-lettering to the emulator.
+    const config = loadConfig({
+      GCP_PROJECT_ID: PROJECT,
+      CHRONICLE_CUSTOMER_ID: customerId,
+      CHRONICLE_API_BASE_URL: sim.baseUrl,
+      PUBSUB_CHUNKS_TOPIC: names.chunksTopic,
+      PUBSUB_DEAD_LETTER_TOPIC: names.dlqTopic,
+      PUBSUB_EMULATOR_HOST: emulator.host,
+    });
+    const publisher = createPublisher(pubSubSettings(config));
+    const sender = createSendHandler({
+      config,
+      logger: createLogger({ sink: { write: () => undefined } }),
+      importer: createChronicleClient({
+        target: chronicleTarget(config),
+        getToken: async () => 'tok',
+        timeoutMs: 5000,
+      }),
+      publisher,
+    });
+    const push = (data: Buffer, attributes: Record<string, string>, messageId: string) =>
+      sender({ data: { message: { data: data.toString('base64'), attributes, messageId } } });
+    try {
+      const builder = createEntityBuilder({
+        validityDays: 30,
+        logType: 'GTI_IOC_STREAM',
+        fetchTime: new Date(),
+      });
+      const dataset = generatedDataset({ count: 10, seed: 41, oversizedEvery: 0 });
+      const ids = Array.from(
+        { length: dataset.size },
+        (_, i) => dataset.get(i).context_attributes.notification_id,
+      );
+      const entity = (i: number) => {
+        const r = builder.buildFromNotification(dataset.get(i));
+        assert.ok(r.kind === 'entity');
+        return r.entity;
+      };
+      const chunks = [
+        assembleChunk(1, [0, 1, 2, 3, 4].map(entity), builder.envelope),
+        assembleChunk(2, [5, 6, 7, 8, 9].map(entity), builder.envelope),
+      ];
+      for (const chunk of chunks) await push(chunk.payload, chunkAttributes('run-e', chunk), `e${chunk.seq}`);
+
+      // dlq list: one group of entity chunks, 403, ten entities.
+      const listed = await listJson(env);
+      const groups = listed.summary.groups;
+      assert.deepEqual(
+        groups.map((g) => [g.kind, g.reason, g.httpStatus, g.messages, g.entries]),
+        [['entities', 'permanent_error', '403', 2, 10]],
+      );
+      assert.match(groups[0]?.errorMessage ?? '', /chronicle\.entities\.import/);
+      const text = await run(['list'], env);
+      assert.match(text.stdout, /KIND/);
+      assert.match(text.stdout, /\bentities\s+permanent_error\s+403\b/);
+
+      // replay to the chunks topic: the copies keep their kind; the sender then imports them.
+      const replayed = await run(['replay', '--filter', 'kind=entities', '--json'], env);
+      assert.equal(replayed.code, 0, replayed.stderr);
+      assert.equal((JSON.parse(replayed.stdout) as { moved: number; entries: number }).moved, 2);
+      const copies = await drain(names.chunksSub);
+      assert.equal(copies.length, 2);
+      for (const copy of copies) {
+        assert.equal(copy.attributes.kind, 'entities');
+        assert.equal(copy.attributes.replay_count, '1');
+        assert.ok(
+          chunks.some((c) => c.payload.equals(copy.data)),
+          'the chunk data unchanged',
+        );
+      }
+      denyEntities = false;
+      for (const copy of copies) await push(copy.data, copy.attributes, `r-${copy.messageId}`);
+      assert.deepEqual([...sim.entityImports.acceptedIds.keys()].sort(), [...ids].sort());
+      assert.equal((await listJson(env)).summary.messages, 0);
+
+      // Refused again, then replay --direct: straight to entities:import, nothing on the topic.
+      denyEntities = true;
+      for (const chunk of chunks) await push(chunk.payload, chunkAttributes('run-f', chunk), `f${chunk.seq}`);
+      assert.equal((await listJson(env)).summary.messages, 2);
+      denyEntities = false;
+      const child = spawn(
+        process.execPath,
+        [CLI, 'dlq', 'replay', '--direct', '--json', '--pull-wait-ms', '1500'],
+        {
+          env: {
+            ...env,
+            PATH: process.env.PATH,
+            CHRONICLE_CUSTOMER_ID: customerId,
+            CHRONICLE_REGION: 'us',
+            CHRONICLE_API_BASE_URL: sim.baseUrl,
+            GCE_METADATA_HOST: metadata.host,
+            METADATA_SERVER_DETECTION: 'assume-present',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0, stderr);
+      const direct = JSON.parse(stdout) as { moved: number; entries: number };
+      assert.equal(direct.moved, 2);
+      assert.equal(direct.entries, 10);
+      assert.ok(
+        [...sim.entityImports.acceptedIds.values()].every((times) => times === 2),
+        'each entity once more',
+      );
+      assert.equal(sim.requests.length, 0, 'no entity chunk went to logs:import');
+      assert.equal((await listJson(env)).summary.messages, 0);
+      assert.equal((await drain(names.chunksSub)).length, 0, 'nothing went to the chunks topic');
+    } finally {
+      await publisher.close();
+      await sim.close();
+      await metadata.close();
+    }
+  });
 
   it('purge changes nothing without --yes, and archives before acknowledging with --yes', async () => {
     const { env, publish } = await topology();

@@ -6,7 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createChronicleClient } from '../../../shared/chronicle/client.js';
 import { ChroniclePermanentError, ChronicleTooLargeError } from '../../../shared/core/errors.js';
+import { assembleChunk } from '../../../shared/pipeline/chunker.js';
+import { createEntityBuilder } from '../../../shared/pipeline/entities.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../../sim/chronicle_simulator.js';
+import { generatedDataset } from '../../../sim/dataset.js';
 
 const MAIN = fileURLToPath(new URL('../../../sim/chronicle_simulator_main.js', import.meta.url));
 
@@ -390,6 +393,131 @@ describe('Chronicle simulator', () => {
       assert.ok(lean.acceptedBytes > 0);
     } finally {
       await lean.close();
+    }
+  });
+});
+
+describe('Chronicle simulator: entities:import', () => {
+  const INSTANCE = '0f3c1b2a-1111-4222-8333-444455556666';
+  const ENTITIES_PATH = `/v1alpha/projects/my-proj/locations/us/instances/${INSTANCE}/entities:import`;
+  const builder = createEntityBuilder({
+    validityDays: 30,
+    fetchTime: new Date('2026-02-01T00:00:00Z'),
+    logType: 'GTI_IOC_STREAM',
+  });
+  const dataset = generatedDataset({ count: 12, oversizedEvery: 0 });
+  const entityItems = Array.from({ length: dataset.size }, (_, i) => {
+    const result = builder.buildFromNotification(dataset.get(i));
+    assert.ok(result.kind === 'entity');
+    return { ...result.entity };
+  });
+  const bodyOf = (from: number, to: number) =>
+    assembleChunk(1, entityItems.slice(from, to), builder.envelope);
+  const client = (sim: ChronicleSimulator, token = 'tok') =>
+    createChronicleClient({
+      target: {
+        baseUrl: sim.baseUrl,
+        apiVersion: 'v1alpha',
+        projectId: 'my-proj',
+        region: 'us',
+        customerId: INSTANCE,
+        logType: 'GTI_IOC_STREAM',
+      },
+      getToken: async () => token,
+      timeoutMs: 5000,
+    });
+
+  it('imports what the client sends to the instance entities:import URL, and counts it in /_stats', async () => {
+    const sim = await startChronicleSimulator({ acceptToken: (t) => t === 'tok' });
+    try {
+      const chronicle = client(sim);
+      assert.equal(chronicle.entitiesTarget, `${sim.baseUrl}${ENTITIES_PATH}`);
+      await chronicle.importEntities(bodyOf(0, 8).payload);
+      await chronicle.importEntities(bodyOf(7, 12).payload); // one repeated
+      const imports = sim.entityImports;
+      assert.equal(imports.acceptedEntityCount, 13);
+      assert.equal(imports.acceptedIds.size, 12);
+      assert.deepEqual(
+        imports.requests.map((r) => [r.status, r.entityCount, r.logType]),
+        [
+          [200, 8, 'GTI_IOC_STREAM'],
+          [200, 5, 'GTI_IOC_STREAM'],
+        ],
+      );
+      assert.equal(sim.requests.length, 0, 'log requests are counted apart');
+      const stats = (await (await fetch(`${sim.baseUrl}/_stats`)).json()) as Record<string, number>;
+      assert.equal(stats.entityRequests, 2);
+      assert.equal(stats.acceptedEntityRequests, 2);
+      assert.equal(stats.entities, 13);
+      assert.equal(stats.entityUniqueIds, 12);
+      assert.equal(stats.entityDuplicates, 1);
+      assert.equal(stats.entityBytes, bodyOf(0, 8).bytes + bodyOf(7, 12).bytes);
+      assert.equal(stats.entries, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('applies the bearer token, the size limit and injected faults as for logs:import', async () => {
+    const faults: { n: number; kind: string; entryCount: number }[] = [];
+    const sim = await startChronicleSimulator({
+      acceptToken: (t) => t === 'tok',
+      maxRequestBytes: bodyOf(0, 6).bytes,
+      fault: ({ n, kind, entryCount }) => {
+        faults.push({ n, kind, entryCount });
+        // n counts every entities:import request, the refused 401 and 400 below included.
+        return kind === 'entities' && n === 4
+          ? { status: 403, rpcStatus: 'PERMISSION_DENIED', message: 'Permission denied' }
+          : undefined;
+      },
+    });
+    try {
+      await assert.rejects(client(sim, 'wrong').importEntities(bodyOf(0, 1).payload), (e: unknown) => {
+        assert.ok(e instanceof ChroniclePermanentError);
+        assert.equal(e.status, 401);
+        return true;
+      });
+      await assert.rejects(client(sim).importEntities(bodyOf(0, 12).payload), ChronicleTooLargeError);
+      await client(sim).importEntities(bodyOf(0, 2).payload);
+      await assert.rejects(client(sim).importEntities(bodyOf(2, 4).payload), (e: unknown) => {
+        assert.ok(e instanceof ChroniclePermanentError);
+        assert.equal(e.status, 403);
+        assert.match(e.message, /chronicle\.entities\.import/);
+        return true;
+      });
+      assert.deepEqual(faults, [
+        { n: 3, kind: 'entities', entryCount: 2 },
+        { n: 4, kind: 'entities', entryCount: 2 },
+      ]);
+      assert.deepEqual(
+        sim.entityImports.requests.map((r) => r.status),
+        [401, 400, 200, 403],
+      );
+      assert.equal(sim.entityImports.acceptedEntityCount, 2, 'refused requests import nothing');
+      // An entity the protos do not know is refused with 400 naming it (the handler's checks).
+      const bad = JSON.stringify({
+        inlineSource: { entities: [{ metadata: { productEntityId: 'x', noSuchField: 1 } }], logType: 'T' },
+      });
+      await assert.rejects(client(sim).importEntities(bad), (e: unknown) => {
+        assert.ok(e instanceof ChroniclePermanentError);
+        assert.match(e.message, /noSuchField/);
+        return true;
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('answers 404 to entities:import under v1 and to a GET', async () => {
+    const sim = await startChronicleSimulator();
+    try {
+      const v1 = await post(sim, bodyOf(0, 1).body, { path: ENTITIES_PATH.replace('v1alpha', 'v1') });
+      assert.equal(v1.status, 404);
+      const get = await fetch(`${sim.baseUrl}${ENTITIES_PATH}`, { headers: { authorization: 'Bearer tok' } });
+      assert.equal(get.status, 404);
+      assert.equal(sim.entityImports.requests.length, 0);
+    } finally {
+      await sim.close();
     }
   });
 });

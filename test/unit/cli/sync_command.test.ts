@@ -14,6 +14,11 @@ describe('sync summary', () => {
       chunksDelivered: 3,
       bytes: 1000,
       trimmed: 0,
+      entities: 38,
+      entityChunks: 1,
+      entityChunksDelivered: 1,
+      entityBytes: 500,
+      entitiesSkipped: 2,
       expected: 40,
       seconds: 1.5,
       requests: 4,
@@ -31,7 +36,19 @@ describe('sync summary', () => {
     assert.equal(fields.chronicleSplits, 0);
     for (const gone of ['expected', 'requests', 'retries', 'splits'])
       assert.equal(gone in fields, false, gone);
-    for (const kept of ['pages', 'fetched', 'duplicates', 'notifications', 'chunks', 'bytes', 'seconds'])
+    for (const kept of [
+      'pages',
+      'fetched',
+      'duplicates',
+      'notifications',
+      'chunks',
+      'bytes',
+      'seconds',
+      'entities',
+      'entityChunks',
+      'entityBytes',
+      'entitiesSkipped',
+    ])
       assert.equal(fields[kept], summary[kept as keyof SyncSummary], kept);
   });
 });

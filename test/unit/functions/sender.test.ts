@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSendHandler } from '../../../functions/sender.js';
-import { chronicleError, type LogImporter } from '../../../shared/chronicle/client.js';
+import { type ChronicleImporter, chronicleError } from '../../../shared/chronicle/client.js';
 import { DEAD_LETTER_ATTRIBUTES as D, PUBSUB_ATTRIBUTE_LIMITS } from '../../../shared/cloud/chunk_message.js';
 import type { Publisher } from '../../../shared/cloud/pubsub.js';
 import { loadConfig } from '../../../shared/core/config.js';
@@ -39,14 +39,20 @@ function harness(failures: (ChronicleError | undefined)[]) {
   const published: { topic: string; data: Buffer; attributes: Record<string, string> }[] = [];
   const lines: Record<string, unknown>[] = [];
   const sent: string[] = [];
+  /** The endpoint of each request made, in order. */
+  const endpoints: ('logs' | 'entities')[] = [];
   let call = 0;
-  const importer: LogImporter = {
+  const post = async (kind: 'logs' | 'entities', b: string | Buffer) => {
+    endpoints.push(kind);
+    const failure = failures[call++];
+    if (failure) throw failure;
+    sent.push(typeof b === 'string' ? b : b.toString('utf8'));
+  };
+  const importer: ChronicleImporter = {
     target: 'test',
-    async importLogs(b) {
-      const failure = failures[call++];
-      if (failure) throw failure;
-      sent.push(typeof b === 'string' ? b : b.toString('utf8'));
-    },
+    entitiesTarget: 'test-entities',
+    importLogs: (b) => post('logs', b),
+    importEntities: (b) => post('entities', b),
   };
   const publisher: Publisher = {
     async publish(topic, data, attributes = {}) {
@@ -60,7 +66,7 @@ function harness(failures: (ChronicleError | undefined)[]) {
     sink: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
   });
   const handler = createSendHandler({ config, logger, importer, publisher });
-  return { handler, published, lines, sent };
+  return { handler, published, lines, sent, endpoints };
 }
 
 describe('sendToChronicle handler', () => {
@@ -235,7 +241,9 @@ describe('sendToChronicle handler', () => {
       logger: createLogger({ sink: { write: () => undefined } }),
       importer: {
         target: 't',
+        entitiesTarget: 't',
         importLogs: async () => Promise.reject(new ChroniclePermanentError('bad', { status: 400 })),
+        importEntities: async () => Promise.reject(new Error('not an entity chunk')),
       },
       publisher: {
         publish: async (topic: string) => {
@@ -329,6 +337,99 @@ describe('sendToChronicle handler under bad input', () => {
       assert.equal(dead[D.rpcStatus], undefined);
       assertNoSecretFragment(dead, token, `dead letter, offset ${offset}`);
       assertNoSecretFragment(h.lines, token, `log line, offset ${offset}`);
+    }
+  });
+});
+
+/** An entities:import body of `count` entities, as the fetcher publishes it. */
+function entityBody(count: number): string {
+  const entities = Array.from({ length: count }, (_, i) => ({
+    metadata: {
+      productEntityId: `notif-e${i}`,
+      entityType: 'FILE',
+      interval: { startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-31T00:00:00Z' },
+    },
+    entity: { file: { sha256: `${i}`.padStart(64, 'a') } },
+  }));
+  return JSON.stringify({ inlineSource: { entities, logType: 'GTI_IOC_STREAM' } });
+}
+
+const ENTITY_ATTRIBUTES = { run_id: 'r1', seq: '4', kind: 'entities' };
+
+describe('sendToChronicle handler: entity chunks', () => {
+  it('posts a chunk whose kind is entities to entities:import and logs its kind', async () => {
+    const h = harness([]);
+    await h.handler(event(entityBody(3), ENTITY_ATTRIBUTES));
+    assert.deepEqual(h.endpoints, ['entities']);
+    assert.equal(h.lines[0]?.outcome, 'sent');
+    assert.equal(h.lines[0]?.kind, 'entities');
+    assert.equal(h.lines[0]?.entries, 3);
+  });
+
+  it('treats a chunk without a kind attribute as logs (messages queued before entities existed)', async () => {
+    const h = harness([]);
+    await h.handler(event(body(2), { run_id: 'r1', seq: '1' }));
+    assert.deepEqual(h.endpoints, ['logs']);
+    assert.equal(h.lines[0]?.kind, 'logs');
+  });
+
+  it('dead-letters an entity chunk refused with 403, keeping its kind, naming the permission', async () => {
+    const denied = chronicleError(
+      403,
+      JSON.stringify({ error: { code: 403, message: 'Permission denied', status: 'PERMISSION_DENIED' } }),
+      undefined,
+      'entities',
+    );
+    const h = harness([denied]);
+    await h.handler(event(entityBody(2), ENTITY_ATTRIBUTES));
+    const [dl] = h.published;
+    assert.equal(dl?.topic, 'dead-letter');
+    assert.equal(dl?.attributes.kind, 'entities');
+    assert.equal(dl?.attributes[D.reason], 'permanent_error');
+    assert.equal(dl?.attributes[D.httpStatus], '403');
+    assert.match(dl?.attributes[D.errorMessage] ?? '', /chronicle\.entities\.import/);
+    assert.equal(h.lines[0]?.kind, 'entities');
+  });
+
+  it('splits an entity chunk answered too large into two entity halves', async () => {
+    const h = harness([new ChronicleTooLargeError('too big', { status: 413 })]);
+    await h.handler(event(entityBody(5), ENTITY_ATTRIBUTES));
+    assert.deepEqual(
+      h.published.map((p) => [p.topic, p.attributes.kind, p.attributes.entry_count]),
+      [
+        ['chunks', 'entities', '3'],
+        ['chunks', 'entities', '2'],
+      ],
+    );
+    for (const half of h.published) {
+      const parsed = JSON.parse(half.data.toString('utf8')) as { inlineSource: Record<string, unknown> };
+      assert.equal(parsed.inlineSource.logType, 'GTI_IOC_STREAM');
+      assert.ok(Array.isArray(parsed.inlineSource.entities));
+    }
+  });
+
+  it('dead-letters a single entity refused as too large, naming its notification', async () => {
+    const h = harness([new ChronicleTooLargeError('too big', { status: 413 })]);
+    await h.handler(event(entityBody(1), ENTITY_ATTRIBUTES));
+    assert.equal(h.published[0]?.attributes[D.reason], 'too_large');
+    assert.match(
+      h.published[0]?.attributes[D.errorMessage] ?? '',
+      /entity of notification notif-e0 .*-byte entity/,
+    );
+    assert.equal(h.lines[0]?.notification_id, 'notif-e0');
+  });
+
+  it('dead-letters as invalid_message a kind that does not match the data, or an unknown kind', async () => {
+    for (const [data, attributes, problem] of [
+      [body(2), ENTITY_ATTRIBUTES, /is a logs body .*not an entities body/],
+      [entityBody(2), { run_id: 'r1' }, /is an entities body .*not a logs body/],
+      [entityBody(2), { kind: 'alerts' }, /attribute kind is "alerts"/],
+    ] as const) {
+      const h = harness([]);
+      await h.handler(event(data, { ...attributes }));
+      assert.equal(h.endpoints.length, 0, 'nothing sent');
+      assert.equal(h.published[0]?.attributes[D.reason], 'invalid_message');
+      assert.match(h.published[0]?.attributes[D.errorMessage] ?? '', problem);
     }
   });
 });

@@ -7,6 +7,8 @@
  */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { configuredForwarder } from '../../../shared/chronicle/resources.js';
 import { CHRONICLE_API_VERSIONS, CONFIG_VARIABLES, loadConfig } from '../../../shared/core/config.js';
@@ -458,6 +460,31 @@ describe('terraform wiring', () => {
     assert.equal(failures.label_extractors.reason, 'EXTRACT(jsonPayload.reason)');
     assert.match(String(metrics.get('retention_gaps')?.filter), /jsonPayload\.event="retention_gap"/);
     assert.match(String(metrics.get('retention_gaps')?.filter), /local\.fetcher_service/);
+    // Entity imports: built per fetch run, and every sender metric by kind of chunk.
+    assert.equal(metrics.get('entities_built')?.value_extractor, 'EXTRACT(jsonPayload.entities)');
+    assert.equal(metrics.get('entities_built')?.filter, ref('local.fetch_run_filter'));
+    for (const name of ['chunks_processed', 'chunks_sent', 'chunks_dead_lettered']) {
+      const m = metrics.get(name);
+      assert.ok(isObject(m?.label_extractors), name);
+      assert.equal(m.label_extractors.kind, 'EXTRACT(jsonPayload.kind)', name);
+      const labels = strings(block(m, 'metric_descriptor').labels);
+      assert.ok(labels.includes('kind'), `${name} declares the kind label`);
+    }
+  });
+
+  it('the log contract the metrics read is what the functions log (fields and kinds)', async () => {
+    const { CHUNK_ATTRIBUTES } = await import('../../../shared/cloud/chunk_message.js');
+    const { BODY_KINDS } = await import('../../../shared/chronicle/request_body.js');
+    const text = readFileSync(join(MODULE_DIR, 'monitoring.tf'), 'utf8');
+    for (const field of ['entities', 'entity_chunks', 'entities_skipped'])
+      assert.match(text, new RegExp(`\\b${field}\\b`), `the contract names fetch_run field ${field}`);
+    assert.equal(CHUNK_ATTRIBUTES.kind, 'kind');
+    for (const kind of BODY_KINDS) assert.match(text, new RegExp(`kind = [^\\n]*\\b${kind}\\b`));
+    const fetcher = readFileSync(join(MODULE_DIR, '..', 'functions', 'fetcher.ts'), 'utf8');
+    for (const field of ['entities', 'entity_chunks', 'entities_skipped'])
+      assert.match(fetcher, new RegExp(`\\b${field}: result\\.stats\\.`), `fetcher logs ${field}`);
+    const sender = readFileSync(join(MODULE_DIR, '..', 'functions', 'sender.ts'), 'utf8');
+    assert.match(sender, /\bkind: kindField\(message\.attributes\)/, 'sender logs kind');
   });
 
   it('alerts: dead-letter not empty, fetcher failing or absent for N periods, chunk backlog age', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chronicleError, type LogImporter } from '../../../../shared/chronicle/client.js';
+import { type ChronicleImporter, chronicleError } from '../../../../shared/chronicle/client.js';
 import { deliverBody } from '../../../../shared/chronicle/delivery.js';
 import { ChroniclePermanentError, ChronicleTooLargeError } from '../../../../shared/core/errors.js';
 
@@ -22,9 +22,23 @@ function body(ids: readonly string[]): string {
   });
 }
 
+/** An entities:import body with one entity per id (the id in metadata.productEntityId). */
+function entityBody(ids: readonly string[]): string {
+  return JSON.stringify({
+    inlineSource: {
+      entities: ids.map((id) => ({ metadata: { productEntityId: id, entityType: 'DOMAIN_NAME' } })),
+      logType: 'GTI_IOC_STREAM',
+    },
+  });
+}
+
 function idsOf(text: string): string[] {
-  const parsed = JSON.parse(text) as { inlineSource: { logs: { data: string }[] } };
-  return parsed.inlineSource.logs.map(
+  const parsed = JSON.parse(text) as {
+    inlineSource: { logs?: { data: string }[]; entities?: { metadata: { productEntityId: string } }[] };
+  };
+  if (parsed.inlineSource.entities)
+    return parsed.inlineSource.entities.map((e) => e.metadata.productEntityId);
+  return (parsed.inlineSource.logs ?? []).map(
     (l) => (JSON.parse(Buffer.from(l.data, 'base64').toString('utf8')) as { id: string }).id,
   );
 }
@@ -36,19 +50,25 @@ function idsOf(text: string): string[] {
 function importer(maxEntries: number, answer: () => [number, string]) {
   const accepted: string[] = [];
   const requests: number[] = [];
-  const sink: LogImporter = {
-    target: 'test',
-    async importLogs(b) {
-      const ids = idsOf(typeof b === 'string' ? b : b.toString('utf8'));
-      requests.push(ids.length);
-      if (ids.length > maxEntries) {
-        const [status, text] = answer();
-        throw chronicleError(status, text);
-      }
-      accepted.push(...ids);
-    },
+  /** The endpoint of each request. */
+  const endpoints: string[] = [];
+  const post = async (kind: 'logs' | 'entities', b: string | Buffer) => {
+    endpoints.push(kind);
+    const ids = idsOf(typeof b === 'string' ? b : b.toString('utf8'));
+    requests.push(ids.length);
+    if (ids.length > maxEntries) {
+      const [status, text] = answer();
+      throw chronicleError(status, text, undefined, kind);
+    }
+    accepted.push(...ids);
   };
-  return { sink, accepted, requests };
+  const sink: ChronicleImporter = {
+    target: 'test',
+    entitiesTarget: 'test-entities',
+    importLogs: (b) => post('logs', b),
+    importEntities: (b) => post('entities', b),
+  };
+  return { sink, accepted, requests, endpoints };
 }
 
 const OVERSIZE_400: [number, string] = [
@@ -65,7 +85,9 @@ describe('deliverBody', () => {
       const ids = Array.from({ length: 7 }, (_, i) => `n${i}`);
       const chronicle = importer(2, () => [...answer]);
       const splits: { entries: number; status: number | undefined }[] = [];
-      await deliverBody(chronicle.sink, Buffer.from(body(ids)), POLICY, { onSplit: (s) => splits.push(s) });
+      await deliverBody(chronicle.sink, 'logs', Buffer.from(body(ids)), POLICY, {
+        onSplit: (s) => splits.push(s),
+      });
       assert.deepEqual(chronicle.accepted, ids);
       assert.deepEqual(
         splits.map((s) => s.entries),
@@ -77,7 +99,7 @@ describe('deliverBody', () => {
 
   it('fails with a permanent error naming the status when a single entry is still too large', async () => {
     const chronicle = importer(0, () => OVERSIZE_400);
-    const error = await deliverBody(chronicle.sink, body(['only']), POLICY).catch((e: unknown) => e);
+    const error = await deliverBody(chronicle.sink, 'logs', body(['only']), POLICY).catch((e: unknown) => e);
     assert.ok(error instanceof ChroniclePermanentError, String(error));
     assert.equal(error.status, 400);
     assert.equal(error.rpcStatus, 'INVALID_ARGUMENT');
@@ -88,10 +110,38 @@ describe('deliverBody', () => {
 
   it('does not split on any other 400: it fails at once', async () => {
     const chronicle = importer(0, () => [400, rpc(400, 'INVALID_ARGUMENT', 'Invalid log entry')]);
-    const error = await deliverBody(chronicle.sink, body(['a', 'b', 'c']), POLICY).catch((e: unknown) => e);
+    const error = await deliverBody(chronicle.sink, 'logs', body(['a', 'b', 'c']), POLICY).catch(
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof ChroniclePermanentError, String(error));
     assert.ok(!(error instanceof ChronicleTooLargeError));
     assert.deepEqual(chronicle.requests, [3]);
     assert.deepEqual(chronicle.accepted, []);
+  });
+
+  it('sends an entities body to entities:import and splits it there too, keeping the log type', async () => {
+    const ids = Array.from({ length: 5 }, (_, i) => `e${i}`);
+    const chronicle = importer(2, () => OVERSIZE_400);
+    await deliverBody(chronicle.sink, 'entities', entityBody(ids), POLICY);
+    assert.deepEqual(chronicle.accepted, ids);
+    assert.ok(chronicle.endpoints.every((e) => e === 'entities'));
+    assert.deepEqual(chronicle.requests, [5, 3, 2, 1, 2]);
+  });
+
+  it('names the entity refused as too large on its own', async () => {
+    const chronicle = importer(0, () => OVERSIZE_400);
+    const error = await deliverBody(chronicle.sink, 'entities', entityBody(['n-big']), POLICY).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ChroniclePermanentError, String(error));
+    assert.match(error.message, /the entity of notification n-big .*-byte entity/);
+  });
+
+  it('refuses to split a body that is not of the kind it was sent as', async () => {
+    const chronicle = importer(0, () => OVERSIZE_400);
+    const error = await deliverBody(chronicle.sink, 'entities', body(['a', 'b']), POLICY).catch(
+      (e: unknown) => e,
+    );
+    assert.match(String(error), /is a logs body .*not an entities body/);
   });
 });

@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { entitiesImportEnvelope, logsImportEnvelope } from '../../../../shared/chronicle/request_body.js';
 import {
   CHUNK_ATTRIBUTES,
+  chunkAttributes,
+  chunkKindOf,
   DEAD_LETTER_ATTRIBUTES,
   deadLetterAttributes,
   PUBSUB_ATTRIBUTE_LIMITS,
   PUBSUB_DEAD_LETTER_ATTRIBUTES,
+  parseChunkData,
   replayAttributes,
   splitHalfAttributes,
   utf8Prefix,
   withoutDeadLetterAttributes,
 } from '../../../../shared/cloud/chunk_message.js';
+import { ValidationError } from '../../../../shared/core/errors.js';
 import { Secret } from '../../../../shared/core/redact.js';
+import { assembleChunk } from '../../../../shared/pipeline/chunker.js';
 import { assertNoSecretFragment, fakeAccessToken } from '../../../helpers/secrets.js';
 
 describe('chunk message attributes', () => {
@@ -123,5 +129,74 @@ describe('attribute builders', () => {
     assert.equal(replayed[DEAD_LETTER_ATTRIBUTES.replayCount], '3');
     assert.equal(replayed[DEAD_LETTER_ATTRIBUTES.reason], 'too_large');
     assertPublishable(replayed);
+  });
+});
+
+describe('the kind of a chunk', () => {
+  const entity = {
+    id: 'n1',
+    date: 1_772_000_000,
+    json: Buffer.from('{"metadata":{"productEntityId":"n1"}}'),
+  };
+  const entityChunk = assembleChunk(
+    7,
+    [{ ...entity, bytes: entity.json.length }],
+    entitiesImportEnvelope('T'),
+  );
+  const logChunk = assembleChunk(
+    8,
+    [
+      {
+        id: 'n1',
+        date: 1_772_000_000,
+        head: '{"data":"',
+        data: 'e30=',
+        tail: '","logEntryTime":"x"}',
+        bytes: 34,
+      },
+    ],
+    logsImportEnvelope(undefined),
+  );
+
+  it('is published as the kind attribute with the chunk attributes', () => {
+    assert.equal(chunkAttributes('r1', entityChunk)[CHUNK_ATTRIBUTES.kind], 'entities');
+    assert.equal(chunkAttributes('r1', logChunk)[CHUNK_ATTRIBUTES.kind], 'logs');
+    assert.equal(chunkAttributes('r1', entityChunk)[CHUNK_ATTRIBUTES.entryCount], '1');
+  });
+
+  it('is logs when the attribute is absent (messages queued before entities existed)', () => {
+    assert.equal(chunkKindOf({}), 'logs');
+    assert.equal(chunkKindOf({ kind: 'entities' }), 'entities');
+    assert.throws(
+      () => chunkKindOf({ kind: 'x'.repeat(5000) }),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.ok(e.message.length < 200, 'the bad value is bounded');
+        return true;
+      },
+    );
+  });
+
+  it('must agree with the data: parseChunkData checks the body against the kind', () => {
+    const payload = parseChunkData(entityChunk.payload, { kind: 'entities' });
+    assert.equal(payload.kind, 'entities');
+    assert.equal(payload.entryCount, 1);
+    assert.equal(payload.payload, entityChunk.payload, 'the message data itself, not a copy');
+    assert.throws(() => parseChunkData(entityChunk.payload, {}), /is an entities body .*not a logs body/);
+    assert.throws(() => parseChunkData(logChunk.payload, { kind: 'entities' }), /is a logs body/);
+    assert.equal(parseChunkData(logChunk.payload, {}).kind, 'logs');
+  });
+
+  it('survives a split and a dead-lettering: halves and dead letters keep it', () => {
+    const original = { kind: 'entities', run_id: 'r1' };
+    assert.equal(
+      splitHalfAttributes(original, { entryCount: 1, bytes: 10, splitFrom: 'm' }).kind,
+      'entities',
+    );
+    assert.equal(
+      deadLetterAttributes(original, 'permanent_error', { error: 'denied', attempt: 1, time: new Date() })
+        .kind,
+      'entities',
+    );
   });
 });

@@ -192,6 +192,56 @@ describe('summarize', () => {
   });
 });
 
+describe('entity chunks in the dead-letter queue', () => {
+  const entityBody = (n: number) =>
+    JSON.stringify({
+      inlineSource: {
+        entities: Array.from({ length: n }, (_, i) => ({ metadata: { productEntityId: `n${i}` } })),
+        logType: 'GTI_IOC_STREAM',
+      },
+    });
+
+  it('list groups by kind as well as reason: a 403 on entities is its own group', () => {
+    const messages = [
+      msg('l1', { ...ours('403', 'PERMISSION_DENIED'), kind: 'logs' }, body(2)),
+      msg('l2', ours('403', 'PERMISSION_DENIED'), body(3)), // before entities existed: logs
+      msg('e1', { ...ours('403', 'PERMISSION_DENIED'), kind: 'entities' }, entityBody(4)),
+      msg('e2', { ...ours('403', 'PERMISSION_DENIED'), kind: 'entities' }, entityBody(5)),
+      msg('e3', { ...ours('403', 'PERMISSION_DENIED'), kind: 'entities' }, entityBody(1)),
+      msg('x', { ...ours('400', 'INVALID_ARGUMENT'), kind: 'alerts' }, body(1)),
+    ];
+    const s = summarize(messages.map(digestOf), 5);
+    assert.deepEqual(
+      s.groups.map((g) => [g.kind, g.reason, g.httpStatus, g.messages, g.entries]),
+      [
+        ['entities', 'permanent_error', '403', 3, 10],
+        ['logs', 'permanent_error', '403', 2, 5],
+        ['invalid', 'permanent_error', '400', 1, 1],
+      ],
+    );
+  });
+
+  it('counts the entities of a chunk without entry_count', () => {
+    assert.equal(entryCountOf({ kind: 'entities' }, Buffer.from(entityBody(4))), 4);
+  });
+
+  it('--filter kind=logs also matches chunks without a kind attribute; kind=entities only entity chunks', () => {
+    const logs = parseFilter([], ['kind=logs']);
+    const entities = parseFilter([], ['kind=entities']);
+    assert.ok(matchesFilter({}, logs));
+    assert.ok(matchesFilter({ kind: 'logs' }, logs));
+    assert.ok(!matchesFilter({ kind: 'entities' }, logs));
+    assert.ok(matchesFilter({ kind: 'entities' }, entities));
+    assert.ok(!matchesFilter({}, entities));
+    assert.ok(!matchesFilter({}, parseFilter([], ['kind=*'])), '* still means present');
+  });
+
+  it('replay keeps the kind attribute', () => {
+    const again = replayAttributes({ kind: 'entities', ...ours('403', 'PERMISSION_DENIED') }, new Date());
+    assert.equal(again.kind, 'entities');
+  });
+});
+
 describe('RateLimiter', () => {
   it('spaces starts 1/rate apart and does not bank idle time', () => {
     const r = new RateLimiter(10);

@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cleanObject } from '../../../../shared/gti/clean.js';
 import { JsonCleaner } from '../../../../shared/gti/clean_json.js';
+import { entityViewFromNotification } from '../../../../shared/gti/entity_view.js';
 import { splitPage, TAIL_MEMBER_MAX_BYTES, tailMember } from '../../../../shared/gti/page.js';
 import type { PageItem } from '../../../../shared/gti/page_item.js';
+import { demoDataset } from '../../../../sim/dataset.js';
 
 const split = (text: string) => splitPage(Buffer.from(text, 'utf8'), new JsonCleaner());
 const view = (item: PageItem) =>
@@ -97,6 +99,31 @@ describe('splitPage', () => {
     const [item] = splitPage(body, new JsonCleaner()).items ?? [];
     assert.ok(item);
     assert.equal(view(item).json, reference(`${before}\ufffd${after}`));
+  });
+
+  it('with entity views, takes each cleaned item view from the cleaner: the view of the object path', () => {
+    const dataset = demoDataset();
+    const items = Array.from({ length: dataset.size }, (_, i) => dataset.get(i));
+    const body = Buffer.from(JSON.stringify({ data: items }));
+    const cleaner = new JsonCleaner();
+    const withViews = splitPage(body, cleaner, { entityViews: true }).items ?? [];
+    const without = splitPage(body, cleaner).items ?? [];
+    assert.equal(withViews.length, items.length);
+    let cleaned = 0;
+    withViews.forEach((item, i) => {
+      if (item.kind !== 'cleaned') return;
+      cleaned += 1;
+      assert.deepEqual(
+        item.view,
+        entityViewFromNotification(items[i] as (typeof items)[number]),
+        `item ${i}`,
+      );
+    });
+    assert.ok(cleaned > items.length / 2, `${cleaned} items on the fast path`);
+    assert.ok(
+      without.every((item) => item.kind === 'raw' || item.view === undefined),
+      'no views unless asked',
+    );
   });
 });
 
