@@ -165,13 +165,20 @@ async function core(
     for (const indent of [0, INDENT] as const) {
       const run = await runMeasured(
         distPath('bench', 'core_worker.js'),
-        ['--count', String(count), '--indent', String(indent)],
+        [
+          '--count',
+          String(count),
+          '--indent',
+          String(indent),
+          '--entities',
+          String(ENTITY_CONTEXT_SUPPORTED),
+        ],
         process.env,
       );
       if (run.code !== 0) throw new Error(`core worker failed: ${run.stderr}`);
       const r = JSON.parse(run.stdout.trim()) as CoreResult;
       log(
-        `  core ${sizeLabel(count)} ${indent === 0 ? 'compact' : 'indented'} run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
+        `  core ${sizeLabel(count)} ${indent === 0 ? 'compact' : 'indented'} (${entityLabel(r.entityContext)}) run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
       );
       (indent === 0 ? results.compact : results.indented).push(r);
     }
@@ -266,7 +273,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   if (!skip.has('core')) {
     log(
-      'core throughput (GTI body bytes → cleaned items → entries → request bodies, one core, fresh process)',
+      'core throughput (GTI body bytes → cleaned items → entries and entities → request bodies, one core, fresh process)',
     );
     const coreRuns = await core(count, large ? 1 : runs, log);
     out.core = {

@@ -71,6 +71,8 @@ describe('bench (quick 2k variant)', () => {
     assert.ok(core, 'core measured');
     assert.equal(core.notifications, COUNT);
     assert.equal(core.trimmed, 0);
+    assert.equal(core.entityContext, ENTITY_CONTEXT_SUPPORTED);
+    if (ENTITY_CONTEXT_SUPPORTED) assert.ok(core.entities > 0 && core.entityRequestBytes > 0);
     assert.ok(core.requestBytes > core.jsonBytes * 0.9, 'request bytes include base64 growth');
     assert.ok(core.mbPerSecond > 0 && core.fullChunkFill > 0.9 && core.fullChunkFill <= 1);
     // Indented bodies clean to the same entries: same requests, byte for byte in size.
