@@ -3,9 +3,11 @@
  * of 40 notifications, as JSON bytes, exactly what the GTI simulator sends) are generated outside
  * the clock; the clock covers what the pipeline does with a body: splitting it into items,
  * cleaning each from its bytes, building the entries and chunking, including assembling each
- * final request body.
+ * final request body; with entity context on (the default, as in the product), also each item's
+ * entity view, its entity and the entities:import bodies.
  *
  * Usage: node dist/bench/core_worker.js --count N [--seed S] [--chunk-max-bytes B] [--indent N]
+ *          [--entities true|false]
  * Prints one JSON object (CoreResult) on stdout.
  */
 
@@ -14,8 +16,9 @@ import { logsImportEnvelope } from '../shared/chronicle/request_body.js';
 import { SPECS } from '../shared/core/config_table.js';
 import { JsonCleaner } from '../shared/gti/clean_json.js';
 import { splitPage } from '../shared/gti/page.js';
-import { chunkEntries } from '../shared/pipeline/chunker.js';
-import { prepareItem } from '../shared/pipeline/fetch_run.js';
+import { ChunkAssembler, chunkEntries } from '../shared/pipeline/chunker.js';
+import { createEntityBuilder, type PreparedEntity } from '../shared/pipeline/entities.js';
+import { prepareNotification } from '../shared/pipeline/fetch_run.js';
 import { createEntryBuilder, type PreparedEntry } from '../shared/pipeline/log_entries.js';
 import { generatedDataset } from '../sim/dataset.js';
 import { BENCH_SEED } from './sizes.js';
@@ -27,6 +30,11 @@ export interface CoreResult {
   readonly jsonBytes: number;
   readonly chunks: number;
   readonly requestBytes: number;
+  /** Entity context: entities built, entities:import bodies and their bytes (0 when off). */
+  readonly entityContext: boolean;
+  readonly entities: number;
+  readonly entityChunks: number;
+  readonly entityRequestBytes: number;
   readonly trimmed: number;
   /** Time in split + clean + build + chunk, ms. */
   readonly coreMs: number;
@@ -58,11 +66,28 @@ export async function measureCore(
   seed: number,
   chunkMaxBytes: number,
   indent = 0,
+  entityContext = true,
 ): Promise<CoreResult> {
   const dataset = generatedDataset({ count, seed });
   const envelope = logsImportEnvelope(undefined);
+  const fetchTime = new Date();
+  const entityBuilder = entityContext
+    ? createEntityBuilder({
+        validityDays: SPECS.ENTITY_VALIDITY_DAYS.default,
+        logType: SPECS.CHRONICLE_LOG_TYPE.default,
+        fetchTime,
+        chunkMaxBytes,
+      })
+    : undefined;
+  let entityChunkSeq = 0;
+  const entityChunks =
+    entityBuilder === undefined
+      ? undefined
+      : new ChunkAssembler<PreparedEntity>(entityBuilder.envelope, chunkMaxBytes, () => ++entityChunkSeq);
+  let entities = 0;
+  let entityRequestBytes = 0;
   const builder = createEntryBuilder({
-    fetchTime: new Date(),
+    fetchTime,
     namespace: undefined,
     // What sync uses by default, so the CI bench test can compare their request bytes.
     useCaseName: SPECS.USE_CASE_NAME.default,
@@ -96,10 +121,16 @@ export async function measureCore(
       stringifyMs += performance.now() - beforeStringify;
       parseMs += beforeStringify - beforeParse;
       inputMs += performance.now() - t;
-      for (const item of splitPage(body, cleaner).items ?? []) {
+      for (const item of splitPage(body, cleaner, { entityViews: entityContext }).items ?? []) {
         if (item.kind === 'raw') objectPath += 1;
-        const entry = prepareItem(item, builder, () => true) as PreparedEntry;
+        const prepared = prepareNotification(item, builder, entityBuilder, () => true);
+        if (prepared === undefined) throw new Error('the bench accepts every notification');
+        const { entry, entity } = prepared;
         if (entry.trimmed.length > 0) trimmed += 1;
+        if (entity?.kind === 'entity') {
+          entities += 1;
+          entityRequestBytes += entityChunks?.add(entity.entity)?.bytes ?? 0;
+        }
         yield entry;
       }
     }
@@ -112,6 +143,7 @@ export async function measureCore(
     sizes.push(chunk.bytes);
     requestBytes += chunk.bytes;
   }
+  entityRequestBytes += entityChunks?.flush()?.bytes ?? 0;
   const totalMs = performance.now() - started;
   const coreMs = totalMs - inputMs;
   const full = sizes.slice(0, -1);
@@ -121,6 +153,10 @@ export async function measureCore(
     jsonBytes,
     chunks: sizes.length,
     requestBytes,
+    entityContext,
+    entities,
+    entityChunks: entityChunkSeq,
+    entityRequestBytes,
     trimmed,
     coreMs,
     objectPath,
@@ -142,6 +178,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'chunk-max-bytes': { type: 'string' },
     indent: { type: 'string' },
+    entities: { type: 'string' },
   },
   strict: true,
 });
@@ -151,5 +188,6 @@ const result = await measureCore(
   Number(values.seed ?? BENCH_SEED),
   Number(values['chunk-max-bytes'] ?? CHUNK_MAX_BYTES),
   Number(values.indent ?? '0'),
+  values.entities !== 'false',
 );
 process.stdout.write(`${JSON.stringify(result)}\n`);

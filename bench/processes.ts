@@ -95,11 +95,14 @@ export interface MeasuredRun {
   readonly polledPeakRssBytes: number | undefined;
 }
 
-/** Runs `node script args` with the rusage preload; wall time from spawn to exit. */
+/**
+ * Runs `node [nodeArgs] script args` with the rusage preload; wall time from spawn to exit.
+ */
 export async function runMeasured(
   script: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
+  nodeArgs: readonly string[] = [],
 ): Promise<MeasuredRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-rusage-'));
   const rusageFile = join(dir, 'rusage.json');
@@ -107,7 +110,7 @@ export async function runMeasured(
     const started = performance.now();
     const child = spawn(
       process.execPath,
-      ['--import', distPath('bench', 'rusage_preload.js'), script, ...args],
+      [...nodeArgs, '--import', distPath('bench', 'rusage_preload.js'), script, ...args],
       { cwd: REPO_ROOT, env: { ...env, BENCH_RUSAGE_FILE: rusageFile }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -1,11 +1,14 @@
 /**
  * Merges bench result files into the BENCHMARKS.md table: each target from the first file that
  * measured it (the 10k run for most, the 100k run for memory scaling), with the run it came from.
+ * Targets are evaluated again from each file's measurements (bench/targets.ts), so the table
+ * follows the current wording of the targets; the measurements are the file's.
  *
  *   node dist/bench/report.js bench/results/10k.json bench/results/100k.json
  */
 import { readFileSync } from 'node:fs';
 import type { BenchResults, TargetResult } from './results.js';
+import { evaluateTargets } from './targets.js';
 
 export function mergedTable(files: readonly { name: string; results: BenchResults }[]): string {
   const order: string[] = [];
@@ -41,8 +44,8 @@ export function mergedTable(files: readonly { name: string; results: BenchResult
   ].join('\n');
 }
 
-const files = process.argv.slice(2).map((path) => ({
-  name: path.replace(/^.*\//, ''),
-  results: JSON.parse(readFileSync(path, 'utf8')) as BenchResults,
-}));
+const files = process.argv.slice(2).map((path) => {
+  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  return { name: path.replace(/^.*\//, ''), results: { ...results, targets: evaluateTargets(results) } };
+});
 if (files.length > 0) process.stdout.write(`${mergedTable(files)}\n`);

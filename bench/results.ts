@@ -1,8 +1,10 @@
 /** The shape of a bench run's results (bench/results/<size>.json), shared by the runner, the targets and the report. */
 import type { CloudResult } from './cloud.js';
 import type { CoreResult } from './core_worker.js';
+import type { FloorResult } from './floor.js';
 import type { machineInfo } from './machine.js';
 import type { PagingResult } from './paging.js';
+import type { ProfileResult } from './profile.js';
 import type { StandaloneResult } from './standalone.js';
 
 export interface BenchResults {
@@ -10,7 +12,14 @@ export interface BenchResults {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly machine: ReturnType<typeof machineInfo> & { loadAverageEnd: readonly number[] };
-  readonly options: { size: string; count: number; runs: number; latencyMs: number; skipped: string[] };
+  readonly options: {
+    size: string;
+    count: number;
+    runs: number;
+    latencyMs: number;
+    pagingLatencyMs: number;
+    skipped: string[];
+  };
   readonly core?: {
     runs: CoreResult[];
     median: CoreMedian;
@@ -18,7 +27,16 @@ export interface BenchResults {
     indentedRuns: CoreResult[];
     indented: CoreMedian;
   };
+  /** The sync with entity context on (CHRONICLE_ENTITY_CONTEXT=true) when the build knows it. */
   readonly standalone?: { runs: StandaloneResult[]; median: StandaloneMedian };
+  /** The same sync with entity context off, run alternately with the one above. */
+  readonly entities?: EntityComparison | { skipped: string };
+  /** The transport floor, run alternately with the syncs above on the same data. */
+  readonly floor?: FloorComparison;
+  /** Sync with GTI latency: is paging latency-bound (one cursor chain)? */
+  readonly latency?: LatencyResult;
+  /** Our code's share of the wall time, from a CPU profile of one more sync. */
+  readonly profile?: ProfileResult;
   readonly scaling?: { small: StandaloneMedian; large: StandaloneResult; ratio: number };
   readonly concurrency?: ConcurrencyResult[];
   readonly paging?: PagingResult;
@@ -43,12 +61,47 @@ export interface StandaloneMedian {
   readonly gtiCpuMs: number;
   readonly chronicleCpuMs: number;
   readonly peakRssMB: number;
-  readonly processingMs: number;
-  readonly processingShare: number;
   readonly cpuShare: number;
   readonly chunkFill: number;
+  /** logs:import requests and their body bytes. */
   readonly chronicleRequests: number;
+  readonly chronicleBytes: number;
+  /** entities:import requests and their body bytes (0 when entity context is off). */
+  readonly entityRequests: number;
+  readonly entityBytes: number;
   readonly deliveredMBps: number;
+}
+
+export interface EntityComparison {
+  /** Medians of the entity-off runs (the entity-on ones are `standalone`). */
+  readonly off: { runs: StandaloneResult[]; median: StandaloneMedian };
+  /** Median over rounds of wall(on) / wall(off), each round's two runs back to back. */
+  readonly wallRatio: number;
+  /** Median over rounds of CPU(on) / CPU(off). */
+  readonly cpuRatio: number;
+}
+
+export interface FloorComparison {
+  readonly runs: FloorResult[];
+  readonly median: {
+    wallMs: number;
+    cpuMs: number;
+    peakRssMB: number;
+    requests: number;
+    requestBytes: number;
+  };
+  /** Median over rounds of wall(sync, entity context on) / wall(floor), each round back to back. */
+  readonly ratio: number;
+}
+
+export interface LatencyResult {
+  readonly count: number;
+  readonly gtiLatencyMs: number;
+  readonly pages: number;
+  readonly wallMs: number;
+  /** wall / (pages × GTI latency): 1.0 = nothing but the waits of one cursor chain. */
+  readonly ratio: number;
+  readonly run: StandaloneResult;
 }
 
 export interface CoreMedian {

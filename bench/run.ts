@@ -1,11 +1,15 @@
 /**
- * `npm run bench`: the benchmark suite. Measures core throughput, standalone sync end to end,
- * sender concurrency under latency, GTI paging discipline, the cloud topology on the emulators,
- * cold start and the deploy archive; evaluates every target; writes bench/results/<size>.json.
+ * `npm run bench`: the benchmark suite. Measures core throughput; standalone sync end to end with
+ * entity context on and off and the transport floor, alternating on the same data; sync with GTI
+ * latency (is paging latency-bound?); our code's share of the wall time from a CPU profile; sender
+ * concurrency under latency; GTI paging discipline; the cloud topology on the emulators, cold
+ * start and the deploy archive. Evaluates every target; writes bench/results/<size>.json.
  *
  *   node dist/bench/run.js [--size 2k|10k|100k] [--quick] [--runs N] [--latency-ms N]
- *                          [--skip core,standalone,concurrency,paging,cloud,package] [--out FILE]
+ *                          [--paging-latency-ms N] [--skip <sections>] [--out FILE]
  *
+ * Sections: core, standalone, entities, floor, latency, profile, concurrency, paging, cloud,
+ * package (entities and floor run inside standalone's rounds, so they need it).
  * --size 100k also runs sync at 10k (--runs times) and at 100k (once) in the same run, for the
  * memory-scaling ratio. --quick = --size 2k --runs 1 (proves the bench works; timings indicative).
  */
@@ -14,27 +18,61 @@ import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SPECS } from '../shared/core/config_table.js';
 import { cloudSkipReason, runCloud } from './cloud.js';
 import type { CoreResult } from './core_worker.js';
+import { type FloorResult, runFloor } from './floor.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { runPagingCheck } from './paging.js';
 import { distPath, REPO_ROOT, runMeasured } from './processes.js';
-import type { BenchResults, ConcurrencyResult, CoreMedian, StandaloneMedian } from './results.js';
+import { runProfiled } from './profile.js';
+import type {
+  BenchResults,
+  ConcurrencyResult,
+  CoreMedian,
+  EntityComparison,
+  FloorComparison,
+  StandaloneMedian,
+} from './results.js';
 import { BENCH_SEED, parseSize, sizeLabel } from './sizes.js';
 import { runStandalone, type StandaloneResult } from './standalone.js';
 import { median, round } from './stats.js';
 import { evaluateTargets, targetTable } from './targets.js';
 
-export const SECTIONS = ['core', 'standalone', 'concurrency', 'paging', 'cloud', 'package'] as const;
+export const SECTIONS = [
+  'core',
+  'standalone',
+  'entities',
+  'floor',
+  'latency',
+  'profile',
+  'concurrency',
+  'paging',
+  'cloud',
+  'package',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
   readonly count: number;
   readonly runs: number;
+  /** GTI and Chronicle latency of the standalone runs. */
   readonly latencyMs: number;
+  /** GTI latency of the latency section (default 200 ms, as in issue #17). */
+  readonly pagingLatencyMs?: number;
   readonly skip: ReadonlySet<Section>;
   readonly log: (line: string) => void;
 }
+
+/** Notifications in the latency section: 50 pages of 40. */
+export const LATENCY_COUNT = 2000;
+export const DEFAULT_PAGING_LATENCY_MS = 200;
+
+/**
+ * Whether this build knows CHRONICLE_ENTITY_CONTEXT. Until it does, the sync has no entity
+ * context to switch, and the bench says so instead of comparing two identical runs.
+ */
+export const ENTITY_CONTEXT_SUPPORTED = Object.hasOwn(SPECS, 'CHRONICLE_ENTITY_CONTEXT');
 
 function summarise(runs: readonly StandaloneResult[]): StandaloneMedian {
   const m = (f: (r: StandaloneResult) => number, digits = 3) => round(median(runs.map(f)), digits);
@@ -46,16 +84,37 @@ function summarise(runs: readonly StandaloneResult[]): StandaloneMedian {
     gtiCpuMs: m((r) => r.gtiCpuMs ?? Number.NaN, 0),
     chronicleCpuMs: m((r) => r.chronicleCpuMs ?? Number.NaN, 0),
     peakRssMB: m((r) => r.peakRssMB, 1),
-    processingMs: m((r) => r.summary.processingMs, 0),
-    processingShare: m((r) => r.processingShare),
     cpuShare: m((r) => r.cpuShare),
     chunkFill: m((r) => r.chunkFill, 4),
     chronicleRequests: m((r) => r.chronicle.requests, 0),
+    chronicleBytes: m((r) => r.chronicle.bytes, 0),
+    entityRequests: m((r) => r.entityRequests, 0),
+    entityBytes: m((r) => r.entityBytes, 0),
     deliveredMBps: m((r) => r.deliveredMBps, 1),
   };
 }
 
-/** Checks that a sync run delivered every notification exactly once. */
+function floorMedian(runs: readonly FloorResult[]): FloorComparison['median'] {
+  const m = (f: (r: FloorResult) => number, digits = 0) => round(median(runs.map(f)), digits);
+  return {
+    wallMs: m((r) => r.wallMs),
+    cpuMs: m((r) => r.cpuMs),
+    peakRssMB: m((r) => r.peakRssMB, 1),
+    requests: m((r) => r.requests),
+    requestBytes: m((r) => r.requestBytes),
+  };
+}
+
+/** Median over rounds of a(i) / b(i). */
+function pairedRatio<A, B>(a: readonly A[], b: readonly B[], fa: (x: A) => number, fb: (x: B) => number) {
+  const ratios = a.slice(0, b.length).map((x, i) => fa(x) / fb(b[i] as B));
+  return round(median(ratios), 3);
+}
+
+/**
+ * Checks that a sync run delivered every notification exactly once, and every entity it built
+ * exactly once (none with entity context off).
+ */
 export function assertComplete(run: StandaloneResult): void {
   const c = run.chronicle;
   if (
@@ -66,6 +125,17 @@ export function assertComplete(run: StandaloneResult): void {
   )
     throw new Error(
       `sync of ${run.count} delivered ${c.uniqueIds} unique ids (${c.duplicates} duplicates, ${c.entries} entries)`,
+    );
+  const built = run.summary.entities ?? 0;
+  if (
+    c.entities !== built ||
+    c.entityUniqueIds !== built ||
+    c.entityDuplicates !== 0 ||
+    c.entityBytes !== (run.summary.entityBytes ?? 0) ||
+    (run.entityContext === false && built !== 0)
+  )
+    throw new Error(
+      `sync of ${run.count} (${run.entityContext === false ? 'entity context off' : 'entity context on'}) built ${built} entities, Chronicle accepted ${c.entities} (${c.entityUniqueIds} unique, ${c.entityDuplicates} duplicates)`,
     );
 }
 
@@ -95,13 +165,20 @@ async function core(
     for (const indent of [0, INDENT] as const) {
       const run = await runMeasured(
         distPath('bench', 'core_worker.js'),
-        ['--count', String(count), '--indent', String(indent)],
+        [
+          '--count',
+          String(count),
+          '--indent',
+          String(indent),
+          '--entities',
+          String(ENTITY_CONTEXT_SUPPORTED),
+        ],
         process.env,
       );
       if (run.code !== 0) throw new Error(`core worker failed: ${run.stderr}`);
       const r = JSON.parse(run.stdout.trim()) as CoreResult;
       log(
-        `  core ${sizeLabel(count)} ${indent === 0 ? 'compact' : 'indented'} run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
+        `  core ${sizeLabel(count)} ${indent === 0 ? 'compact' : 'indented'} (${entityLabel(r.entityContext)}) run ${i + 1}: ${r.mbPerSecond.toFixed(1)} MB/s, ${r.notificationsPerSecond.toFixed(0)} notifications/s`,
       );
       (indent === 0 ? results.compact : results.indented).push(r);
     }
@@ -109,32 +186,67 @@ async function core(
   return results;
 }
 
-async function standalone(
+/** The entity context setting of the main runs: on when the build knows it, else left unset. */
+const ENTITIES_ON = ENTITY_CONTEXT_SUPPORTED ? true : undefined;
+
+function entityLabel(entityContext: boolean | undefined): string {
+  return entityContext === undefined
+    ? 'entity context n/a'
+    : `entity context ${entityContext ? 'on' : 'off'}`;
+}
+
+async function syncOnce(
+  count: number,
+  latencyMs: { gti: number; chronicle: number },
+  concurrency: number,
+  entityContext: boolean | undefined,
+  label: string,
+  log: BenchOptions['log'],
+): Promise<StandaloneResult> {
+  const r = await runStandalone({
+    count,
+    seed: BENCH_SEED,
+    gtiLatencyMs: latencyMs.gti,
+    chronicleLatencyMs: latencyMs.chronicle,
+    concurrency,
+    mode: 'process',
+    entityContext,
+  });
+  assertComplete(r);
+  log(
+    `  sync ${sizeLabel(count)} (${entityLabel(entityContext)}, latency ${latencyMs.gti}/${latencyMs.chronicle} ms, concurrency ${concurrency}) ${label}: ` +
+      `${(r.wallMs / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${r.peakRssMB.toFixed(0)} MB RSS, ` +
+      `${r.chronicle.requests} log requests (${(r.chronicle.bytes / 1e6).toFixed(1)} MB), ${r.entityRequests} entity requests (${(r.entityBytes / 1e6).toFixed(1)} MB)`,
+  );
+  return r;
+}
+
+/**
+ * `runs` rounds, each: the sync with entity context on, the same with it off, the transport floor,
+ * back to back on the same data (so each ratio compares runs made in the same phase of the machine).
+ */
+async function standaloneRounds(
   count: number,
   runs: number,
   latencyMs: number,
-  concurrency: number,
+  options: { entities: boolean; floor: boolean },
   log: BenchOptions['log'],
-): Promise<StandaloneResult[]> {
-  const results: StandaloneResult[] = [];
+): Promise<{ on: StandaloneResult[]; off: StandaloneResult[]; floor: FloorResult[] }> {
+  const out = { on: [] as StandaloneResult[], off: [] as StandaloneResult[], floor: [] as FloorResult[] };
+  const latency = { gti: latencyMs, chronicle: latencyMs };
   for (let i = 0; i < runs; i++) {
-    const r = await runStandalone({
-      count,
-      seed: BENCH_SEED,
-      gtiLatencyMs: latencyMs,
-      chronicleLatencyMs: latencyMs,
-      concurrency,
-      mode: 'process',
-    });
-    assertComplete(r);
-    log(
-      `  sync ${sizeLabel(count)} (latency ${latencyMs} ms, concurrency ${concurrency}) run ${i + 1}: ` +
-        `${(r.wallMs / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${r.peakRssMB.toFixed(0)} MB RSS, ` +
-        `${r.chronicle.requests} requests, own code ${(100 * r.processingShare).toFixed(1)}% of wall`,
-    );
-    results.push(r);
+    out.on.push(await syncOnce(count, latency, 2, ENTITIES_ON, `run ${i + 1}`, log));
+    if (options.entities) out.off.push(await syncOnce(count, latency, 2, false, `run ${i + 1}`, log));
+    if (options.floor) {
+      const f = await runFloor({ count, seed: BENCH_SEED, concurrency: 2 });
+      log(
+        `  transport floor ${sizeLabel(count)} run ${i + 1}: ${(f.wallMs / 1000).toFixed(2)} s wall, ${(f.cpuMs / 1000).toFixed(2)} s CPU, ` +
+          `${f.peakRssMB.toFixed(0)} MB RSS, ${f.pages} pages in ${f.requests} requests (${(f.requestBytes / 1e6).toFixed(1)} MB)`,
+      );
+      out.floor.push(f);
+    }
   }
-  return results;
+  return out;
 }
 
 function packageArchive(): { path: string; bytes: number } {
@@ -161,7 +273,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   if (!skip.has('core')) {
     log(
-      'core throughput (GTI body bytes → cleaned items → entries → request bodies, one core, fresh process)',
+      'core throughput (GTI body bytes → cleaned items → entries and entities → request bodies, one core, fresh process)',
     );
     const coreRuns = await core(count, large ? 1 : runs, log);
     out.core = {
@@ -172,17 +284,99 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     };
   }
   if (!skip.has('standalone')) {
-    log('standalone sync end to end (GTI and Chronicle simulators in their own processes)');
-    const runsMain = await standalone(mainCount, runs, latencyMs, 2, log);
-    out.standalone = { runs: runsMain, median: summarise(runsMain) };
+    const entities = !skip.has('entities') && ENTITY_CONTEXT_SUPPORTED;
+    const floor = !skip.has('floor');
+    log(
+      `standalone sync end to end (GTI and Chronicle simulators in their own processes)${entities ? ', entity context on and off' : ''}${floor ? ', and the transport floor' : ''}, alternating`,
+    );
+    const rounds = await standaloneRounds(mainCount, runs, latencyMs, { entities, floor }, log);
+    out.standalone = { runs: rounds.on, median: summarise(rounds.on) };
+    if (entities) {
+      const comparison: EntityComparison = {
+        off: { runs: rounds.off, median: summarise(rounds.off) },
+        wallRatio: pairedRatio(
+          rounds.on,
+          rounds.off,
+          (r) => r.wallMs,
+          (r) => r.wallMs,
+        ),
+        cpuRatio: pairedRatio(
+          rounds.on,
+          rounds.off,
+          (r) => r.cpuMs,
+          (r) => r.cpuMs,
+        ),
+      };
+      out.entities = comparison;
+    } else if (!skip.has('entities')) {
+      out.entities = { skipped: 'this build has no CHRONICLE_ENTITY_CONTEXT (entity context not wired yet)' };
+    }
+    if (floor) {
+      out.floor = {
+        runs: rounds.floor,
+        median: floorMedian(rounds.floor),
+        ratio: pairedRatio(
+          rounds.on,
+          rounds.floor,
+          (r) => r.wallMs,
+          (r) => r.wallMs,
+        ),
+      };
+    }
     if (large) {
       log('memory scaling: one sync of the large dataset');
-      const [big] = await standalone(count, 1, latencyMs, 2, log);
-      if (big) {
-        const small = summarise(runsMain);
-        out.scaling = { small, large: big, ratio: round(big.peakRssMB / small.peakRssMB, 3) };
-      }
+      const big = await syncOnce(
+        count,
+        { gti: latencyMs, chronicle: latencyMs },
+        2,
+        ENTITIES_ON,
+        'once',
+        log,
+      );
+      const small = summarise(rounds.on);
+      out.scaling = { small, large: big, ratio: round(big.peakRssMB / small.peakRssMB, 3) };
     }
+  }
+  if (!skip.has('latency')) {
+    const gtiLatencyMs = options.pagingLatencyMs ?? DEFAULT_PAGING_LATENCY_MS;
+    log(
+      `GTI latency: ${LATENCY_COUNT / 1000}k notifications, GTI answering each page after ${gtiLatencyMs} ms`,
+    );
+    const run = await syncOnce(
+      LATENCY_COUNT,
+      { gti: gtiLatencyMs, chronicle: 0 },
+      2,
+      ENTITIES_ON,
+      'once',
+      log,
+    );
+    const pages = run.summary.pages;
+    out.latency = {
+      count: LATENCY_COUNT,
+      gtiLatencyMs,
+      pages,
+      wallMs: round(run.wallMs, 0),
+      ratio: round(run.wallMs / (pages * gtiLatencyMs), 3),
+      run,
+    };
+    log(
+      `  ${pages} pages in ${(run.wallMs / 1000).toFixed(2)} s: ${out.latency.ratio.toFixed(3)} × pages × latency`,
+    );
+  }
+  if (!skip.has('profile')) {
+    log(`own code share: one more sync of ${sizeLabel(mainCount)} under node --cpu-prof`);
+    const p = await runProfiled({
+      count: mainCount,
+      seed: BENCH_SEED,
+      concurrency: 2,
+      entityContext: ENTITIES_ON,
+      check: assertComplete,
+    });
+    out.profile = p;
+    log(
+      `  ${(p.wallMs / 1000).toFixed(2)} s wall; dist/shared/ on the stack ${(p.code.inclusiveMs / 1000).toFixed(2)} s (${(100 * p.share).toFixed(1)}%), ` +
+        `innermost ${(p.code.selfMs / 1000).toFixed(2)} s (${(100 * p.selfShare).toFixed(1)}%), GC ${(p.code.gcMs / 1000).toFixed(2)} s`,
+    );
   }
   if (!skip.has('concurrency')) {
     const concurrency: ConcurrencyResult[] = [];
@@ -197,6 +391,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           chronicleLatencyMs,
           concurrency,
           mode: 'process',
+          entityContext: ENTITIES_ON,
         });
         assertComplete(r);
         log(`  concurrency ${concurrency}: ${(r.wallMs / 1000).toFixed(2)} s wall`);
@@ -254,7 +449,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     startedAt,
     durationMs: round(durationMs, 0),
     machine: { ...machine, loadAverageEnd: loadAverage() },
-    options: { size: sizeLabel(count), count, runs, latencyMs, skipped: [...skip] },
+    options: {
+      size: sizeLabel(count),
+      count,
+      runs,
+      latencyMs,
+      pagingLatencyMs: options.pagingLatencyMs ?? DEFAULT_PAGING_LATENCY_MS,
+      skipped: [...skip],
+    },
     ...out,
   };
   return { ...partial, targets: evaluateTargets(partial) };
@@ -267,6 +469,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       'latency-ms': { type: 'string' },
+      'paging-latency-ms': { type: 'string' },
       skip: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -275,7 +478,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run bench -- [--size 2k|10k|100k] [--quick] [--runs N] [--latency-ms N] [--skip a,b] [--out FILE]\n' +
+      'Usage: npm run bench -- [--size 2k|10k|100k] [--quick] [--runs N] [--latency-ms N] [--paging-latency-ms N] [--skip a,b] [--out FILE]\n' +
         `Sections: ${SECTIONS.join(', ')}\n`,
     );
     return;
@@ -294,6 +497,7 @@ async function main(): Promise<void> {
     count,
     runs,
     latencyMs: Number(values['latency-ms'] ?? '0'),
+    pagingLatencyMs: Number(values['paging-latency-ms'] ?? String(DEFAULT_PAGING_LATENCY_MS)),
     skip,
     log: (line) => process.stderr.write(`${line}\n`),
   });

@@ -1,7 +1,9 @@
 /**
  * End to end, standalone: `ioc-stream sync --json --quiet` as a child process against the loopback
- * GTI and Chronicle simulators. Records wall and CPU time and peak RSS of the sync process, Chronicle
- * requests and chunk fill, and how much of the wall time went to our own code.
+ * GTI and Chronicle simulators. Records wall and CPU time and peak RSS of the sync process, the
+ * simulators' CPU while it ran, Chronicle requests and bytes and chunk fill. Entity context is
+ * switched with CHRONICLE_ENTITY_CONTEXT in the sync's environment; extra node flags (a CPU
+ * profile) can be passed to the sync process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,13 @@ export interface StandaloneOptions {
   readonly chronicleLatencyMs: number;
   readonly concurrency: number;
   readonly mode: 'process' | 'inline';
+  /**
+   * CHRONICLE_ENTITY_CONTEXT for the sync ('true' / 'false'); undefined leaves it unset (the
+   * configured default).
+   */
+  readonly entityContext?: boolean | undefined;
+  /** Extra node flags for the sync process (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
   /** Called with the live services after the sync exits (the CI test checks accepted ids). */
   readonly inspect?: (services: Services) => Promise<void> | void;
 }
@@ -39,7 +48,10 @@ export interface SyncSummaryFields {
   pages: number;
   duplicates: number;
   trimmed: number;
-  processingMs: number;
+  /** Entities built and entities:import chunks sent (0 with entity context off). */
+  entities: number;
+  entityChunks: number;
+  entityBytes: number;
   seconds: number;
 }
 
@@ -48,6 +60,8 @@ export interface StandaloneResult {
   readonly concurrency: number;
   readonly gtiLatencyMs: number;
   readonly chronicleLatencyMs: number;
+  /** CHRONICLE_ENTITY_CONTEXT as set for the run (undefined: not set). */
+  readonly entityContext: boolean | undefined;
   readonly wallMs: number;
   readonly cpuMs: number;
   readonly userMs: number;
@@ -63,14 +77,20 @@ export interface StandaloneResult {
    */
   readonly gtiCpuMs: number | undefined;
   readonly chronicleCpuMs: number | undefined;
+  /** entities:import requests and body bytes the Chronicle simulator accepted (0 and 0 without). */
+  readonly entityRequests: number;
+  readonly entityBytes: number;
   /** Mean request bytes / CHUNK_MAX_BYTES over all Chronicle requests. */
   readonly chunkFill: number;
-  /** processingMs (clean, entries, chunking) / wall. */
-  readonly processingShare: number;
   /** CPU time of the sync process / wall (everything the process did, HTTP included). */
   readonly cpuShare: number;
   /** MB of request bodies delivered per second of wall time. */
   readonly deliveredMBps: number;
+}
+
+/** The entities:import requests and bytes the Chronicle simulator accepted. */
+export function entityTraffic(stats: ChronicleStats): { entityRequests: number; entityBytes: number } {
+  return { entityRequests: stats.acceptedEntityRequests, entityBytes: stats.entityBytes };
 }
 
 export function syncEnv(services: Services, options: StandaloneOptions, dir: string): NodeJS.ProcessEnv {
@@ -92,6 +112,9 @@ export function syncEnv(services: Services, options: StandaloneOptions, dir: str
     GCE_METADATA_HOST: services.metadataHost,
     METADATA_SERVER_DETECTION: 'assume-present',
     LOG_FORMAT: 'json',
+    ...(options.entityContext === undefined
+      ? {}
+      : { CHRONICLE_ENTITY_CONTEXT: String(options.entityContext) }),
   };
 }
 
@@ -108,6 +131,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       distPath('cli', 'main.js'),
       ['sync', '--json', '--quiet'],
       syncEnv(services, options, dir),
+      options.nodeArgs,
     );
     if (run.code !== 0) throw new Error(`sync exited with ${run.code}: ${run.stderr.slice(-2000)}`);
     const lastLine = run.stdout.trim().split('\n').at(-1) ?? '';
@@ -121,6 +145,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       concurrency: options.concurrency,
       gtiLatencyMs: options.gtiLatencyMs,
       chronicleLatencyMs: options.chronicleLatencyMs,
+      entityContext: options.entityContext,
       wallMs: run.wallMs,
       cpuMs,
       userMs: run.userMs,
@@ -132,8 +157,8 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       gti,
       gtiCpuMs: since(cpu(services.pids.gti), gtiCpuBefore),
       chronicleCpuMs: since(cpu(services.pids.chronicle), chronicleCpuBefore),
+      ...entityTraffic(chronicle),
       chunkFill: chronicle.requests === 0 ? 0 : chronicle.bytes / chronicle.requests / CHUNK_MAX_BYTES,
-      processingShare: summary.processingMs / run.wallMs,
       cpuShare: cpuMs / run.wallMs,
       deliveredMBps: chronicle.bytes / 1e6 / (run.wallMs / 1000),
     };

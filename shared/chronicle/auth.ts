@@ -1,8 +1,10 @@
 /**
  * Google credentials: the standard chain of google-auth-library (metadata server on Cloud, which
  * honours GCE_METADATA_HOST; Application Default Credentials locally), cloud-platform scope.
- * Tokens are cached and refreshed by the library; the client is created lazily once. Each token
- * is registered with shared/core/redact.ts (one entry per refresh, about one an hour).
+ * Tokens are cached and refreshed by the library; the library is loaded and the client created
+ * lazily, on the first token asked for (loading it takes ~100-150 ms, which a process that starts
+ * with GTI requests, or a function's module load, need not wait for). Each token is registered
+ * with shared/core/redact.ts (one entry per refresh, about one an hour).
  *
  * Every Chronicle request carries the headers the library itself would put on a request
  * (`GoogleAuth.getRequestHeaders()`): `authorization`, and `x-goog-user-project` when the
@@ -11,7 +13,7 @@
  * credentials that name no quota project; a service account needs none and sends none.
  * Source: google-auth-library-nodejs, AuthClient.addSharedMetadataHeaders (v11).
  */
-import { GoogleAuth } from 'google-auth-library';
+import type { GoogleAuth } from 'google-auth-library';
 import { ChroniclePermanentError, ChronicleRetryableError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 
@@ -37,12 +39,14 @@ export async function authHeaders(provider: AccessTokenProvider): Promise<AuthHe
 }
 
 export function createAccessTokenProvider(): AccessTokenProvider {
-  let auth: GoogleAuth | undefined;
+  let auth: Promise<GoogleAuth> | undefined;
   const requestHeaders = async (): Promise<AuthHeaders> => {
-    auth ??= new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
+    auth ??= import('google-auth-library').then(
+      ({ GoogleAuth }) => new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }),
+    );
     let headers: Headers;
     try {
-      headers = await auth.getRequestHeaders();
+      headers = await (await auth).getRequestHeaders();
     } catch (error) {
       throw credentialError(error);
     }

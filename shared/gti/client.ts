@@ -1,7 +1,9 @@
 /**
  * GTI / VirusTotal `GET /ioc_stream` client. Pages come as an async iterator, so no caller ever
  * holds the whole result set; the next page is requested while the caller works on the current
- * one (at most one request in flight per cursor). Retries 429 TooManyRequestsError, 5xx and network
+ * one (at most one request in flight per cursor); when the caller is already waiting, as soon as
+ * the page's body has arrived, its cursor read from the end of the body before the items are
+ * cleaned (checked against the full read, see `pages`). Retries 429 TooManyRequestsError, 5xx and network
  * errors with backoff and jitter, honouring Retry-After; 429 QuotaExceededError (a quota is used up:
  * the error names it and when it resets, when known) and 400/401/403/404 fail at once with the
  * API's error code. A cursor that comes back within one paging ends it (PagingError) instead of
@@ -18,7 +20,7 @@ import type { Secret } from '../core/redact.js';
 import { redact } from '../core/redact.js';
 import { parseRetryAfter, type RetryPolicy, type Sleep, withRetry } from '../core/retry.js';
 import { JsonCleaner } from './clean_json.js';
-import { type SplitPage, splitPage } from './page.js';
+import { type SplitPage, splitPage, tailMember } from './page.js';
 import type { PageItem } from './page_item.js';
 
 export interface GtiClientOptions {
@@ -57,8 +59,6 @@ export interface IocStreamQuery {
 export interface IocStreamPage {
   /** The `data` items, cleaned from the response bytes (see gti_page.ts). */
   readonly items: readonly PageItem[];
-  /** Time spent reading the body into cleaned items (our own processing, not network), ms. */
-  readonly processingMs: number;
   /** Cursor of the next page; undefined on the last page. */
   readonly nextCursor: string | undefined;
   /** meta.count when the API gives it. */
@@ -115,7 +115,16 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     return http;
   };
 
-  const attempt = async (query: IocStreamQuery, signal: AbortSignal | undefined): Promise<IocStreamPage> => {
+  /**
+   * One request. `onBody` is called with a 200 body before its items are cleaned (the caller may
+   * start the next request from it); what it returns is cancelled, and waited for, before this
+   * attempt fails on a body it cannot read, so that a retry is never in flight beside it.
+   */
+  const attempt = async (
+    query: IocStreamQuery,
+    signal: AbortSignal | undefined,
+    onBody: ((body: Buffer) => Started | undefined) | undefined,
+  ): Promise<IocStreamPage> => {
     const key = await options.apiKey();
     const searchParams: Record<string, string> = { order: query.order, limit: String(query.limit) };
     if (query.filter !== '') searchParams.filter = query.filter;
@@ -148,33 +157,40 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     const raw = response.body;
     const body = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (status !== 200) throw apiError(status, body.toString('utf8'), response.headers['retry-after'], now());
+    const early = onBody?.(body);
+    // One turn of the event loop lets the next request go out (got sets it up asynchronously)
+    // before this page's items are cleaned, instead of after them and the caller's work.
+    if (early !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     let page: SplitPage;
-    const split = performance.now();
     try {
       page = splitPage(body, cleaner, { entityViews: query.entityViews === true });
     } catch {
+      await early?.cancel();
       throw new GtiApiError('GTI answered 200 with a body that is not JSON', { status, retryable: true });
     }
     if (page.items === undefined) {
+      await early?.cancel();
       throw new GtiApiError('GTI answered 200 without a data array', { status, retryable: true });
     }
-    const meta = page.members.meta as { cursor?: unknown; count?: unknown } | null | undefined;
+    const meta = page.members.meta as { count?: unknown } | null | undefined;
     const links = page.members.links as { next?: unknown } | null | undefined;
-    const cursor = typeof meta?.cursor === 'string' && meta.cursor !== '' ? meta.cursor : undefined;
-    const next = cursor ?? cursorFromLink(links?.next);
+    const next = metaCursor(meta) ?? cursorFromLink(links?.next);
     return {
       items: page.items,
       nextCursor: page.items.length === 0 ? undefined : next,
       count: typeof meta?.count === 'number' ? meta.count : undefined,
       bytes: body.length,
       elapsedMs: performance.now() - started,
-      processingMs: performance.now() - split,
     };
   };
 
-  const fetchPage = (query: IocStreamQuery, signal?: AbortSignal): Promise<IocStreamPage> =>
+  const fetchWith = (
+    query: IocStreamQuery,
+    signal: AbortSignal | undefined,
+    onBody: ((body: Buffer) => Started | undefined) | undefined,
+  ): Promise<IocStreamPage> =>
     withRetry(
-      () => attempt(query, signal),
+      () => attempt(query, signal, onBody),
       options.retry,
       (error) =>
         error instanceof GtiApiError
@@ -191,31 +207,104 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
       },
     );
 
+  const fetchPage = (query: IocStreamQuery, signal?: AbortSignal): Promise<IocStreamPage> =>
+    fetchWith(query, signal, undefined);
+
   return {
     fetchPage,
+    /**
+     * One cursor chain, one request in flight, at most one page fetched ahead of the caller. The
+     * next request leaves when the caller has taken the current page, or earlier, when the caller
+     * is already waiting for the current page: as soon as its body has arrived, the cursor read
+     * from the body's tail (`meta` after `data`) before the items are cleaned. When the full read
+     * disagrees with the tail (an unreadable body, an empty page, another cursor) the early
+     * request is aborted and waited for before anything else is sent.
+     */
     async *pages(query, signal) {
+      /** Pages handed to the caller so far. */
+      let taken = 0;
+      /** Whether the caller is waiting for the next page (page taken + 1). */
+      let waiting = false;
+      /** The request started from a body's tail, not yet handed over as `pending`. */
+      let early: Started | undefined;
       // Every cursor this run has followed: one that comes back would page in a circle forever.
       const used = new Set<string>();
-      let pending: Promise<IocStreamPage> | undefined = fetchPage(query, signal);
-      for (let n = 1; pending; n++) {
-        const page: IocStreamPage = await pending;
+      const start = (cursor: string | undefined, index: number): Started => {
+        // Its own controller, so that it can be cancelled alone; the caller's signal aborts it too.
+        const own = new AbortController();
+        const abort = () => own.abort();
+        if (signal?.aborted) own.abort();
+        signal?.addEventListener('abort', abort, { once: true });
+        const promise = fetchWith(cursor === undefined ? query : { ...query, cursor }, own.signal, (body) =>
+          onBody(body, index),
+        );
+        // A consumer that stops early must not leave an unhandled rejection behind.
+        promise.catch(() => undefined).finally(() => signal?.removeEventListener('abort', abort));
+        const started: Started = {
+          cursor,
+          promise,
+          cancel: async () => {
+            own.abort();
+            await promise.catch(() => undefined);
+            if (early === started) early = undefined;
+          },
+        };
+        return started;
+      };
+      // The body of page `index` (1-based) has arrived; its items are not cleaned yet. A cursor
+      // already followed is left to the full read, which ends the paging.
+      const onBody = (body: Buffer, index: number): Started | undefined => {
+        if (!waiting || early !== undefined || index !== taken + 1) return undefined;
+        const cursor = metaCursor(tailMember(body, 'meta'));
+        if (cursor === undefined || used.has(cursor)) return undefined;
+        early = start(cursor, index + 1);
+        return early;
+      };
+      let pending: Promise<IocStreamPage> | undefined = start(query.cursor, 1).promise;
+      while (pending) {
+        waiting = true;
+        const page: IocStreamPage = await pending.finally(() => {
+          waiting = false;
+        });
+        taken += 1;
         const cursor = page.nextCursor;
         const loop = cursor !== undefined && used.has(cursor);
         if (cursor !== undefined) used.add(cursor);
-        // Ask for the next page now, so the network works while the caller processes this one.
-        pending = cursor === undefined || loop ? undefined : fetchPage({ ...query, cursor }, signal);
-        // A consumer that stops early must not leave an unhandled rejection behind.
-        pending?.catch(() => undefined);
+        const next = early;
+        early = undefined;
+        const ahead = next !== undefined && !loop && next.cursor === cursor;
+        if (next !== undefined && !ahead) await next.cancel();
+        // Ask for the next page now (unless its request already left), so the network works
+        // while the caller processes this one.
+        pending = ahead
+          ? next.promise
+          : cursor === undefined || loop
+            ? undefined
+            : start(cursor, taken + 1).promise;
         yield page;
         if (loop) {
           throw new PagingError(
-            `GTI page ${n} gave a cursor this run already followed (it points back to an earlier page); ` +
+            `GTI page ${taken} gave a cursor this run already followed (it points back to an earlier page); ` +
               'stopping rather than reading the same pages forever (what was imported stays imported)',
           );
         }
       }
     },
   };
+}
+
+/** A request started from a page's tail, before that page was read whole. */
+interface Started {
+  readonly cursor: string | undefined;
+  readonly promise: Promise<IocStreamPage>;
+  /** Aborts it and waits until it has settled. */
+  cancel(): Promise<void>;
+}
+
+/** `meta.cursor` when it is a non-empty string. */
+function metaCursor(meta: unknown): string | undefined {
+  const cursor = (meta as { cursor?: unknown } | null | undefined)?.cursor;
+  return typeof cursor === 'string' && cursor !== '' ? cursor : undefined;
 }
 
 function cursorFromLink(link: unknown): string | undefined {

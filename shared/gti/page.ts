@@ -6,6 +6,9 @@
  * following strings and brackets; its syntax is checked when the pipeline parses it, so a
  * malformed item is still reported, at its place in the stream. The other top-level members
  * (`meta`, `links`) are small and are parsed.
+ *
+ * `tailMember` reads a member that follows the `data` array (`meta`) from the end of the body,
+ * without touching the items: the next page's cursor is known before any item is cleaned.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { ValidationError } from '../core/errors.js';
@@ -79,6 +82,142 @@ export function splitPage(input: Buffer, cleaner: JsonCleaner, options: SplitOpt
   if (scanner.p !== body.length)
     throw new SyntaxError(`unexpected data after the JSON object at byte ${scanner.p}`);
   return { items, members };
+}
+
+/** Tail bytes `tailMember` reads at most before it gives up (members after `data` are small). */
+export const TAIL_MEMBER_MAX_BYTES = 64 * 1024;
+
+/**
+ * The value of the body's last top-level member `key` (what splitPage's `members` would hold),
+ * read backwards from the end of the body without touching the items; undefined when it is not
+ * found after the `data` array within the last TAIL_MEMBER_MAX_BYTES, or the tail cannot be
+ * read. splitPage, which checks the whole body, stays the authority: this is for starting the
+ * next request before the items are cleaned.
+ */
+export function tailMember(body: Buffer, key: string): unknown {
+  const reader = new TailReader(body);
+  try {
+    if (!reader.take(RBRACE)) return undefined;
+    for (;;) {
+      const valueEnd = reader.p;
+      // The first value too large to skip within the budget is the data array (or unreadable).
+      reader.skipValueBack();
+      const valueStart = reader.p;
+      if (!reader.take(COLON)) return undefined;
+      const keyEnd = reader.p;
+      reader.skipStringBack();
+      const name = JSON.parse(body.toString('utf8', reader.p, keyEnd)) as string;
+      if (name === 'data') return undefined;
+      if (name === key) return JSON.parse(body.toString('utf8', valueStart, valueEnd));
+      if (!reader.take(COMMA)) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Walks a body backwards. `p` is the end (exclusive) of what is still unread; every step skips
+ * the whitespace before it. Strings are found from their closing quote: the opening one is the
+ * nearest quote before it that is not escaped (preceded by an even number of backslashes), which
+ * in valid JSON is exact.
+ */
+class TailReader {
+  p: number;
+  private readonly limit: number;
+  constructor(private readonly body: Buffer) {
+    this.p = body.length;
+    this.limit = Math.max(0, body.length - TAIL_MEMBER_MAX_BYTES);
+    this.ws();
+  }
+
+  private fail(): never {
+    throw new SyntaxError('cannot read the members after data');
+  }
+
+  ws(): void {
+    const b = this.body;
+    let p = this.p;
+    for (;;) {
+      const c = b[p - 1];
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p--;
+      else break;
+    }
+    this.p = p;
+  }
+
+  /** Consumes `byte` just before p (and the whitespace before it). */
+  take(byte: number): boolean {
+    if (this.p <= this.limit || this.body[this.p - 1] !== byte) return false;
+    this.p--;
+    this.ws();
+    return true;
+  }
+
+  /** p is just after a closing quote: moves before the string's opening quote. */
+  skipStringBack(): void {
+    const b = this.body;
+    if (b[this.p - 1] !== QUOTE) this.fail();
+    let at = this.p - 1;
+    for (;;) {
+      const quote = b.lastIndexOf(QUOTE, at - 1);
+      if (quote < this.limit) this.fail();
+      let slashes = 0;
+      while (b[quote - 1 - slashes] === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) {
+        this.p = quote;
+        this.ws();
+        return;
+      }
+      at = quote;
+    }
+  }
+
+  /** p is just after a value: moves before it. */
+  skipValueBack(): void {
+    const b = this.body;
+    const c = b[this.p - 1];
+    if (c === QUOTE) {
+      this.skipStringBack();
+      return;
+    }
+    if (c !== RBRACE && c !== RBRACKET) {
+      let p = this.p;
+      for (;;) {
+        const d = b[p - 1];
+        if (d === undefined || d === COMMA || d === COLON || d === LBRACE || d === LBRACKET || d <= 0x20)
+          break;
+        p--;
+      }
+      if (p === this.p || p <= this.limit) this.fail();
+      this.p = p;
+      this.ws();
+      return;
+    }
+    let depth = 0;
+    let p = this.p;
+    for (;;) {
+      if (p <= this.limit) this.fail();
+      const d = b[p - 1];
+      if (d === QUOTE) {
+        this.p = p;
+        this.skipStringBack();
+        // skipStringBack skipped whitespace too; what matters is where the string started.
+        p = this.p;
+        continue;
+      }
+      if (d === RBRACE || d === RBRACKET) depth++;
+      else if (d === LBRACE || d === LBRACKET) {
+        depth--;
+        if (depth === 0) {
+          this.p = p - 1;
+          this.ws();
+          return;
+        }
+      }
+      p--;
+    }
+  }
 }
 
 class Scanner {

@@ -75,7 +75,6 @@ export class ChunkAssembler<T extends ChunkItem = ChunkItem> {
     readonly envelope: RequestEnvelope,
     readonly maxBytes: number,
     private readonly nextSeq: () => number,
-    private readonly timing: { assemblyMs: number } = { assemblyMs: 0 },
   ) {
     this.#size = envelope.overheadBytes;
   }
@@ -104,9 +103,7 @@ export class ChunkAssembler<T extends ChunkItem = ChunkItem> {
   /** The chunk of the items waiting, if any. */
   flush(): Chunk | undefined {
     if (this.#pending.length === 0) return undefined;
-    const started = performance.now();
     const chunk = assembleChunk(this.nextSeq(), this.#pending, this.envelope);
-    this.timing.assemblyMs += performance.now() - started;
     this.#pending = [];
     this.#size = this.envelope.overheadBytes;
     return chunk;
@@ -118,10 +115,9 @@ export async function* chunkEntries(
   entries: AsyncIterable<ChunkItem> | Iterable<ChunkItem>,
   envelope: RequestEnvelope,
   maxBytes: number,
-  timing: { assemblyMs: number } = { assemblyMs: 0 },
 ): AsyncGenerator<Chunk> {
   let seq = 0;
-  const assembler = new ChunkAssembler(envelope, maxBytes, () => ++seq, timing);
+  const assembler = new ChunkAssembler(envelope, maxBytes, () => ++seq);
   for await (const entry of entries) {
     const closed = assembler.add(entry);
     if (closed !== undefined) yield closed;

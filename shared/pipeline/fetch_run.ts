@@ -51,8 +51,6 @@ export interface RunStats {
   invalid: number;
   /** meta.count of the first page when GTI gives it (a hint for ETA). */
   expected: number | undefined;
-  /** Time spent in our own code (reading pages into cleaned items, entries, chunking), ms. */
-  processingMs: number;
 }
 
 export interface RunOptions {
@@ -273,7 +271,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
     entitiesSkipped: 0,
     invalid: 0,
     expected: undefined,
-    processingMs: 0,
   };
   const now = options.now ?? Date.now;
   const horizon = Math.floor(now() / 1000) + TIME_AHEAD_TOLERANCE_SECONDS;
@@ -330,10 +327,8 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   };
   const flush = (): Chunk[] => {
     const ready: Chunk[] = [];
-    const started = performance.now();
     closed(logChunks.flush(), ready);
     closed(entityChunks?.flush(), ready);
-    stats.processingMs += performance.now() - started;
     return ready;
   };
 
@@ -352,7 +347,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
       const receivedMs = now();
       stats.pages += 1;
       if (stats.pages === 1) stats.expected = page.count;
-      const started = performance.now();
       const ready: Chunk[] = [];
       let fresh = 0;
       for (const [index, item] of page.items.entries()) {
@@ -382,8 +376,6 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
         }
       }
       stats.duplicates = dedup.skipped;
-      // Reading the page into cleaned items happened in the GTI client: our code too.
-      stats.processingMs += performance.now() - started + page.processingMs;
       yield* ready;
       options.onProgress?.(stats);
       pagesWithoutNew = fresh === 0 ? pagesWithoutNew + 1 : 0;

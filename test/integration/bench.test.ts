@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BenchResults } from '../../bench/results.js';
-import { runBench } from '../../bench/run.js';
+import { ENTITY_CONTEXT_SUPPORTED, runBench } from '../../bench/run.js';
 import { BENCH_SEED } from '../../bench/sizes.js';
 import { runStandalone } from '../../bench/standalone.js';
 import { targetTable } from '../../bench/targets.js';
@@ -54,7 +54,7 @@ describe('bench (quick 2k variant)', () => {
     assert.ok(run.peakRssMB > 0 && run.cpuMs > 0 && run.wallMs > 0);
   });
 
-  it('runs the suite (core, standalone, paging, package) and evaluates the targets', {
+  it('runs the suite (core, standalone with entities and the floor, latency, profile, paging, package) and evaluates the targets', {
     timeout: 240_000,
   }, async () => {
     const lines: string[] = [];
@@ -62,6 +62,8 @@ describe('bench (quick 2k variant)', () => {
       count: COUNT,
       runs: 1,
       latencyMs: 0,
+      // Shorter than the bench's 200 ms: CI proves the section works, not the ratio.
+      pagingLatencyMs: 50,
       skip: new Set(['cloud', 'concurrency']),
       log: (line) => lines.push(line),
     });
@@ -69,6 +71,8 @@ describe('bench (quick 2k variant)', () => {
     assert.ok(core, 'core measured');
     assert.equal(core.notifications, COUNT);
     assert.equal(core.trimmed, 0);
+    assert.equal(core.entityContext, ENTITY_CONTEXT_SUPPORTED);
+    if (ENTITY_CONTEXT_SUPPORTED) assert.ok(core.entities > 0 && core.entityRequestBytes > 0);
     assert.ok(core.requestBytes > core.jsonBytes * 0.9, 'request bytes include base64 growth');
     assert.ok(core.mbPerSecond > 0 && core.fullChunkFill > 0.9 && core.fullChunkFill <= 1);
     // Indented bodies clean to the same entries: same requests, byte for byte in size.
@@ -84,12 +88,54 @@ describe('bench (quick 2k variant)', () => {
     assert.equal(sync.chronicle.requests, core.chunks, 'sync chunks like the core bench');
     assert.equal(sync.chronicle.bytes, core.requestBytes, 'same request bytes as the core bench');
 
+    // The transport floor moved the same GTI pages (runFloor checks every byte arrived).
+    const floor = results.floor?.runs[0];
+    assert.ok(floor, 'transport floor measured');
+    assert.equal(floor.pages, COUNT / 40);
+    assert.ok(floor.requests > 0 && floor.gtiBytes > core.jsonBytes * 0.9);
+    assert.ok(results.floor && results.floor.ratio > 0);
+
+    // Entity context on and off, when this build has it.
+    if (ENTITY_CONTEXT_SUPPORTED) {
+      const e = results.entities;
+      assert.ok(e && 'off' in e, 'entity context compared');
+      assert.equal(sync.entityContext, true);
+      assert.equal(e.off.runs[0]?.entityContext, false);
+      assert.equal(e.off.runs[0]?.entityRequests, 0, 'no entities:import with entity context off');
+      assert.ok(sync.entityRequests > 0, 'entities:import requests with entity context on');
+    } else {
+      assert.ok(results.entities && 'skipped' in results.entities);
+    }
+
+    // GTI latency: 50 pages, and no run can beat pages × latency.
+    assert.equal(results.latency?.pages, COUNT / 40);
+    assert.equal(results.latency?.gtiLatencyMs, 50);
+    assert.ok((results.latency?.ratio ?? 0) >= 1, JSON.stringify(results.latency?.ratio));
+
+    // The CPU profile found our code (cleaning runs for every item), within the sampled time.
+    const profile = results.profile;
+    assert.ok(profile, 'profile measured');
+    assert.ok(profile.code.inclusiveMs > 0 && profile.code.inclusiveMs <= profile.code.profiledMs);
+    assert.ok(profile.code.selfMs <= profile.code.inclusiveMs);
+    assert.ok(
+      profile.code.topSelf.some((f) => f.frame.includes('shared/gti/')),
+      JSON.stringify(profile.code),
+    );
+
     assert.ok(results.paging?.ok, JSON.stringify(results.paging));
     assert.equal(results.paging?.requests, Math.ceil(COUNT / 40));
     assert.ok(results.archive && 'bytes' in results.archive && results.archive.bytes > 0);
 
     const ids = results.targets.map((t) => t.id);
-    for (const id of ['core-throughput', 'chunk-fill', 'own-code-share', 'gti-paging', 'deploy-archive'])
+    for (const id of [
+      'core-throughput',
+      'chunk-fill',
+      'own-code-share',
+      'gti-paging',
+      'deploy-archive',
+      'transport-floor',
+      'gti-latency-paging',
+    ])
       assert.ok(ids.includes(id), `target ${id} evaluated`);
     assert.equal(results.targets.find((t) => t.id === 'gti-paging')?.pass, true);
     assert.equal(results.targets.find((t) => t.id === 'chunk-fill')?.pass, true);

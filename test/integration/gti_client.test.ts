@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { GtiApiError } from '../../shared/core/errors.js';
@@ -40,6 +42,97 @@ describe('GTI client', () => {
       assert.equal(sim.requests.length, 3);
     } finally {
       await sim.close();
+    }
+  });
+
+  it('sends the next request as soon as a body arrives, before its items are cleaned and handed over', async () => {
+    const sim = await startGtiSimulator({
+      dataset: generatedDataset({ count: 120, seed: 5 }),
+      apiKey: KEY.reveal(),
+    });
+    // Node publishes every HTTP client request on this channel when it starts (synchronously).
+    const events: string[] = [];
+    const onRequest = (message: unknown) => {
+      const path = (message as { request: { path: string } }).request.path;
+      events.push(path.includes('cursor=') ? 'request next' : 'request first');
+    };
+    diagnostics.subscribe('http.client.request.start', onRequest);
+    try {
+      const client = createGtiClient({
+        baseUrl: sim.baseUrl,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+      });
+      let n = 0;
+      for await (const page of client.pages({ filter: '', order: 'date+', limit: 40 })) {
+        n += 1;
+        events.push(`page ${n} (${page.items.length})`);
+      }
+      // Each next request left before the page it follows was handed over; one request at a time.
+      assert.deepEqual(events, [
+        'request first',
+        'request next',
+        'page 1 (40)',
+        'request next',
+        'page 2 (40)',
+        'page 3 (40)',
+      ]);
+      assert.equal(sim.requests.length, 3);
+    } finally {
+      diagnostics.unsubscribe('http.client.request.start', onRequest);
+      await sim.close();
+    }
+  });
+
+  it('aborts a request sent from an unreadable body before asking for that page again: never two at once', async () => {
+    const page = (items: string, cursor?: string) =>
+      `{"data":[${items}],"meta":${JSON.stringify(cursor ? { cursor } : {})},"links":{}}`;
+    const item = JSON.stringify(generatedDataset({ count: 1, seed: 5 }).get(0));
+    let open = 0;
+    let maxOpen = 0;
+    let firstAnswers = 0;
+    const seen: string[] = [];
+    const server = await startLoopbackServer(async (req, res) => {
+      open += 1;
+      maxOpen = Math.max(maxOpen, open);
+      const closed = once(req.socket, 'close');
+      res.on('finish', () => {
+        open -= 1;
+      });
+      const cursor = new URL(req.url ?? '/', 'http://x').searchParams.get('cursor');
+      if (cursor === null) {
+        firstAnswers += 1;
+        seen.push(`first ${firstAnswers}`);
+        // The first answer's items cannot be read, but its tail names the next page.
+        res.end(firstAnswers === 1 ? page('1 2', 'C2') : page(item, 'C2'));
+        return;
+      }
+      seen.push(cursor);
+      if (seen.filter((s) => s === 'C2').length === 1) {
+        // The early request: never answered; the client must abort it.
+        await closed;
+        open -= 1;
+        seen.push('C2 aborted');
+        return;
+      }
+      res.end(page(item));
+    });
+    try {
+      const client = createGtiClient({
+        baseUrl: `${server.origin}/api/v3`,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+      });
+      const items: number[] = [];
+      for await (const p of client.pages({ filter: '', order: 'date+', limit: 40 }))
+        items.push(p.items.length);
+      assert.deepEqual(items, [1, 1]);
+      assert.deepEqual(seen, ['first 1', 'C2', 'C2 aborted', 'first 2', 'C2']);
+      assert.equal(maxOpen, 1);
+    } finally {
+      await server.close();
     }
   });
 

@@ -91,4 +91,35 @@ describe('simulator processes', () => {
     assert.equal(summary.entries, 1);
     assert.equal(summary.requests, 1);
   });
+
+  it('chronicle_simulator_main --unchecked-entity-fields checks required entity metadata, not every field', async () => {
+    // An entity with its required metadata and a field the Entity proto does not have.
+    const entity = {
+      metadata: {
+        productEntityId: 'e1',
+        entityType: 'URL',
+        interval: { startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-31T00:00:00Z' },
+      },
+      entity: { link: 'x' },
+    };
+    const post = (baseUrl: string, entities: unknown[]) =>
+      fetch(`${baseUrl}/v1alpha/projects/p/locations/us/instances/c/entities:import`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inlineSource: { entities, logType: 'GTI_IOC_STREAM' } }),
+      });
+    for (const unchecked of [false, true]) {
+      const { child, lines, ready } = await startProcess('chronicle_simulator_main.js', [
+        '--count-only',
+        '--no-auth',
+        ...(unchecked ? ['--unchecked-entity-fields'] : []),
+      ]);
+      const baseUrl = String(ready.baseUrl);
+      assert.equal((await post(baseUrl, [entity])).status, unchecked ? 200 : 400);
+      const noType = { ...entity, metadata: { ...entity.metadata, entityType: undefined } };
+      assert.equal((await post(baseUrl, [noType])).status, 400, 'required metadata is still checked');
+      const summary = await stopProcess(child, lines);
+      assert.equal(summary.entities, unchecked ? 1 : 0);
+    }
+  });
 });

@@ -20,7 +20,6 @@ describe('sync summary', () => {
       entityBytes: 500,
       entitiesSkipped: 2,
       expected: 40,
-      processingMs: 5,
       seconds: 1.5,
       requests: 4,
       retries: 1,

@@ -62,7 +62,7 @@ function gtiEmpty(): GtiClient & { calls: number } {
     fetchPage: async () => Promise.reject(new Error('unused')),
     async *pages() {
       client.calls += 1;
-      yield { items: [], processingMs: 0, nextCursor: undefined, count: 0, bytes: 2, elapsedMs: 1 };
+      yield { items: [], nextCursor: undefined, count: 0, bytes: 2, elapsedMs: 1 };
     },
   };
   return client;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { cleanObject } from '../../../../shared/gti/clean.js';
 import { JsonCleaner } from '../../../../shared/gti/clean_json.js';
 import { entityViewFromNotification } from '../../../../shared/gti/entity_view.js';
-import { splitPage } from '../../../../shared/gti/page.js';
+import { splitPage, TAIL_MEMBER_MAX_BYTES, tailMember } from '../../../../shared/gti/page.js';
 import type { PageItem } from '../../../../shared/gti/page_item.js';
 import { demoDataset } from '../../../../sim/dataset.js';
 
@@ -122,6 +123,79 @@ describe('splitPage', () => {
     assert.ok(
       without.every((item) => item.kind === 'raw' || item.view === undefined),
       'no views unless asked',
+    );
+  });
+});
+
+describe('tailMember', () => {
+  const tail = (text: string, key = 'meta') => tailMember(Buffer.from(text, 'utf8'), key);
+
+  it('reads a member after the data array from the end, without reading the items', () => {
+    // The items are not valid JSON: only the tail is read.
+    const body = `{"data":[{"broken":],"meta":{"count":40,"cursor":"C2"},"links":{"next":"https://x/?cursor=C2"}}`;
+    assert.deepEqual(tail(body), { count: 40, cursor: 'C2' });
+    assert.deepEqual(tail(body, 'links'), { next: 'https://x/?cursor=C2' });
+  });
+
+  it('follows strings with escaped quotes, brackets and backslashes, and pretty-printed bodies', () => {
+    const meta = { cursor: 'a\\"}],{\\', n: [1, { x: '"' }], t: true, z: null, e: -1.5e3 };
+    const body = `{ "data" : [ ${notification('n1')} ] ,\n  "meta" :\n ${JSON.stringify(meta, null, 2)} ,\n "links" : { "self" : "\\\\" } \n}\n`;
+    assert.deepEqual(tail(body), meta);
+  });
+
+  it('gives the last of a repeated member, as splitPage does', () => {
+    const body = '{"data":[],"meta":{"cursor":"old"},"meta":{"cursor":"new"}}';
+    assert.deepEqual(tail(body), split(body).members.meta);
+  });
+
+  it('gives nothing when the member is not after the data array, or the tail cannot be read', () => {
+    for (const body of [
+      '{"meta":{"cursor":"c"},"data":[1,2]}',
+      '{"data":[1,2]}',
+      '{"data":[1,2],"links":{}}',
+      '{"data":[1],"meta":{"cursor":"c"}',
+      '{"data":[1],"meta":{"cursor":"c"}} x',
+      '{"data":[1],"meta" {"cursor":"c"}}',
+      '{"data":[1],"meta":{"cursor":"c}}',
+      '[1,{"meta":{}}]',
+      '',
+      '{}',
+    ])
+      assert.equal(tail(body), undefined, body);
+  });
+
+  it('reads at most TAIL_MEMBER_MAX_BYTES from the end', () => {
+    const pad = 'x'.repeat(TAIL_MEMBER_MAX_BYTES);
+    assert.equal(tail(`{"data":[],"meta":{"cursor":"c"},"links":{"pad":"${pad}"}}`), undefined);
+    assert.deepEqual(tail(`{"data":[],"meta":{"cursor":"c"},"links":{"pad":"${pad.slice(100)}"}}`), {
+      cursor: 'c',
+    });
+  });
+
+  it('agrees with splitPage on any member that follows the data array', () => {
+    const member = fc.tuple(fc.constantFrom('meta', 'links', 'x', '__proto__', 'm\u00e9ta'), fc.jsonValue());
+    fc.assert(
+      fc.property(
+        fc.array(member, { maxLength: 3 }),
+        fc.array(member, { maxLength: 4 }),
+        fc.array(fc.jsonValue(), { maxLength: 3 }),
+        fc.constantFrom(0, 2),
+        (before, after, data, indent) => {
+          const text = (v: unknown) => JSON.stringify(v, null, indent);
+          const members = [
+            ...before.map(([k, v]) => `${text(k)}: ${text(v)}`),
+            `"data": ${text(data)}`,
+            ...after.map(([k, v]) => `${text(k)}: ${text(v)}`),
+          ];
+          const body = `{${members.join(',\n')}}`;
+          const whole = split(body).members;
+          for (const key of ['meta', 'links', 'x', '__proto__']) {
+            const found = tail(body, key);
+            if (after.some(([k]) => k === key)) assert.deepEqual(found, whole[key], body);
+            else assert.equal(found, undefined, body);
+          }
+        },
+      ),
     );
   });
 });

@@ -37,7 +37,6 @@ function fakeGti(pages: readonly Notification[][]): GtiClient & { queries: IocSt
     const body = Buffer.from(JSON.stringify({ data: pages[i] ?? [] }));
     return {
       items: splitPage(body, cleaner, { entityViews: query.entityViews === true }).items ?? [],
-      processingMs: 0,
       nextCursor: i < pages.length - 1 ? `c${i + 1}` : undefined,
       count: undefined,
       bytes: body.length,
