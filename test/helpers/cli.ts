@@ -10,6 +10,8 @@ export interface CliRun {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** When the process closed (Date.now()). */
+  readonly endedAt: number;
 }
 
 /** Runs `node dist/cli/main.js ...args` with exactly `env` (in `cwd`); resolves when it closes. */
@@ -34,21 +36,52 @@ export function runCli(
       stderr += d.toString();
     });
     onSpawn?.(child);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, endedAt: Date.now() }));
   });
 }
 
-/** A CliContext for calling `main()` in-process, collecting what the command writes. */
-export function cliContext(env: NodeJS.ProcessEnv, signal: AbortSignal = new AbortController().signal) {
+/**
+ * A CliContext for calling `main()` in-process, collecting what the command writes (and, when
+ * given, appending every write to `everything` too, for checks over all output of a test file).
+ */
+export function cliContext(
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal = new AbortController().signal,
+  everything?: string[],
+) {
   let stdout = '';
   let stderr = '';
   return {
     ctx: {
       env,
-      stdout: { write: (t: string) => (stdout += t) },
-      stderr: { write: (t: string) => (stderr += t) },
+      stdout: {
+        write: (t: string) => {
+          stdout += t;
+          everything?.push(t);
+          return true;
+        },
+      },
+      stderr: {
+        write: (t: string) => {
+          stderr += t;
+          everything?.push(t);
+          return true;
+        },
+      },
       signal,
     },
     out: () => ({ stdout, stderr }),
   };
+}
+
+/** The JSON log lines of a `--json` run (stderr), parsed. */
+export function jsonLines(stderr: string): Record<string, unknown>[] {
+  return stderr.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { CliContext } from '../../cli/context.js';
 import { main } from '../../cli/main.js';
 import {
   buildImportRequest,
@@ -21,6 +20,7 @@ import {
 } from '../../shared/chronicle/dashboards.js';
 import type { DashboardImportFault } from '../../sim/chronicle_dashboards.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
+import { cliContext } from '../helpers/cli.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
 import { assertNoSecretFragment } from '../helpers/secrets.js';
 
@@ -36,28 +36,9 @@ interface Run {
 }
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    env,
-    stdout: {
-      write: (t: string) => {
-        out += t;
-        everything.push(t);
-        return true;
-      },
-    },
-    stderr: {
-      write: (t: string) => {
-        err += t;
-        everything.push(t);
-        return true;
-      },
-    },
-    signal: new AbortController().signal,
-  };
-  const code = await main(['dashboard', ...argv], ctx);
-  return { code, out, err };
+  const c = cliContext(env, undefined, everything);
+  const code = await main(['dashboard', ...argv], c.ctx);
+  return { code, out: c.out().stdout, err: c.out().stderr };
 }
 
 describe('ioc-stream dashboard', () => {

@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
-import type { CliContext } from '../../cli/context.js';
 import type { DoctorReport } from '../../cli/doctor.js';
 import { main } from '../../cli/main.js';
 import { type Dataset, generatedDataset } from '../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';
 import { type ChronicleApi, startChronicleApi } from '../helpers/chronicle_api.js';
+import { cliContext } from '../helpers/cli.js';
 import {
   emulatorSkipReason,
   type RunningEmulator,
@@ -42,27 +42,8 @@ const LOG_TYPE = 'GTI_IOC_STREAM';
 const everything: string[] = [];
 
 function capture(env: NodeJS.ProcessEnv) {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    env,
-    stdout: {
-      write: (t: string) => {
-        out += t;
-        everything.push(t);
-        return true;
-      },
-    },
-    stderr: {
-      write: (t: string) => {
-        err += t;
-        everything.push(t);
-        return true;
-      },
-    },
-    signal: new AbortController().signal,
-  };
-  return { ctx, out: () => out, err: () => err };
+  const c = cliContext(env, undefined, everything);
+  return { ctx: c.ctx, out: () => c.out().stdout, err: () => c.out().stderr };
 }
 
 async function run(env: NodeJS.ProcessEnv, ...argv: string[]) {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { CliContext } from '../../cli/context.js';
 import { parserCommand } from '../../cli/parser_command.js';
 import { type ChronicleApi, startChronicleApi } from '../helpers/chronicle_api.js';
+import { cliContext } from '../helpers/cli.js';
 import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
 import { assertNoSecretFragment } from '../helpers/secrets.js';
 
@@ -28,27 +29,8 @@ interface Captured {
 const everything: string[] = [];
 
 function capture(env: NodeJS.ProcessEnv): Captured {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    env,
-    stdout: {
-      write: (t: string) => {
-        out += t;
-        everything.push(t);
-        return true;
-      },
-    },
-    stderr: {
-      write: (t: string) => {
-        err += t;
-        everything.push(t);
-        return true;
-      },
-    },
-    signal: new AbortController().signal,
-  };
-  return { ctx, out: () => out, err: () => err };
+  const c = cliContext(env, undefined, everything);
+  return { ctx: c.ctx, out: () => c.out().stdout, err: () => c.out().stderr };
 }
 
 function sampleNames(dir: string): string[] {

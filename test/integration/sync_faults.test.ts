@@ -14,10 +14,10 @@ import { FileCheckpointStore } from '../../shared/pipeline/checkpoint.js';
 import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chronicle_simulator.js';
 import { type Dataset, generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
+import { type CliRun, jsonLines, runCli } from '../helpers/cli.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
 import { startMetadataFake } from '../helpers/metadata_fake.js';
 import { notificationJson, startScriptedGti } from '../helpers/scripted_gti.js';
-import { type CliRun, jsonLines, runCli } from '../helpers/sync_process.js';
 import { waitFor } from '../helpers/wait.js';
 
 const API_KEY = 'gti-key-faults-31c7e0a9d2';
