@@ -5,7 +5,7 @@
  * slow-to-build parts (engine list, word pools, rule sets, collections) are prepared once; per item a
  * cheap PRNG varies the values. Same (seed, index) gives byte-identical JSON.
  *
- * Shapes follow the public documentation and nothing else (/work/shared/REFERENCE.md summarises it):
+ * Shapes follow the public documentation and nothing else:
  * - Items and their context attributes: "Get objects from the IoC Stream",
  *   https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream — items are files, URLs,
  *   domains and IP addresses (`ITEM_TYPES`); `context_attributes` are `notification_id`,

@@ -4,7 +4,7 @@
  * Speaks GTI's wire format: filter terms, order date+|date-, limit 1..40, cursor, descriptors_only,
  * VT-shaped errors. Pages are streamed out item by item (each item serialised once).
  *
- * Sources of what it does (facts gathered in /work/shared/REFERENCE.md, "GTI / VirusTotal ioc_stream"):
+ * Sources of what it does (VirusTotal API v3 documentation, cited below):
  * - [IOC] "Get objects from the IoC Stream", https://docs.virustotal.com/reference/get-objects-from-the-ioc-stream:
  *   the endpoint, `filter` terms (date, origin, entity_type, entity_id, source_type, source_id,
  *   notification_tag), `order` date-|date+ (default date-), `limit` (default 10, max 40), `cursor`,
