@@ -23,6 +23,7 @@ import { assembleChunk } from '../../../shared/pipeline/chunker.js';
 import { createEntityBuilder } from '../../../shared/pipeline/entities.js';
 import { startChronicleSimulator } from '../../../sim/chronicle_simulator.js';
 import { generatedDataset } from '../../../sim/dataset.js';
+import { runCli } from '../../helpers/cli.js';
 import { emulatorSkipReason, type RunningEmulator, startPubsubEmulator } from '../../helpers/emulators.js';
 import { startMetadataFake } from '../../helpers/metadata_fake.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -459,31 +460,18 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
           attributes: { ...base(i, 5), ...ours('403', 'PERMISSION_DENIED', FORBIDDEN) },
         })),
       );
-      const child = spawn(
-        process.execPath,
-        [CLI, 'dlq', 'replay', '--direct', '--rate', '100', '--json', '--pull-wait-ms', '1500'],
+      const { code, stdout, stderr } = await runCli(
+        ['dlq', 'replay', '--direct', '--rate', '100', '--json', '--pull-wait-ms', '1500'],
         {
-          env: {
-            ...env,
-            PATH: process.env.PATH,
-            CHRONICLE_CUSTOMER_ID: '01234567-89ab-cdef-0123-456789abcdef',
-            CHRONICLE_REGION: 'us',
-            CHRONICLE_API_BASE_URL: sim.baseUrl,
-            GCE_METADATA_HOST: metadata.host,
-            METADATA_SERVER_DETECTION: 'assume-present',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
+          ...env,
+          PATH: process.env.PATH,
+          CHRONICLE_CUSTOMER_ID: '01234567-89ab-cdef-0123-456789abcdef',
+          CHRONICLE_REGION: 'us',
+          CHRONICLE_API_BASE_URL: sim.baseUrl,
+          GCE_METADATA_HOST: metadata.host,
+          METADATA_SERVER_DETECTION: 'assume-present',
         },
       );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const [code] = await once(child, 'exit');
       assert.equal(code, 0, stderr);
       assert.ok(stdout.trim() !== '', stderr);
       const result = JSON.parse(stdout) as { moved: number; entries: number; destination: string };
@@ -516,31 +504,18 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
             attributes: { ...base(i, 5), ...ours('403', 'PERMISSION_DENIED', FORBIDDEN) },
           })),
         );
-        const child = spawn(
-          process.execPath,
-          [CLI, 'dlq', 'replay', '--direct', '--rate', '100', '--json', '--pull-wait-ms', '1500'],
+        const { code, stdout, stderr } = await runCli(
+          ['dlq', 'replay', '--direct', '--rate', '100', '--json', '--pull-wait-ms', '1500'],
           {
-            env: {
-              ...env,
-              PATH: process.env.PATH,
-              CHRONICLE_CUSTOMER_ID: '01234567-89ab-cdef-0123-456789abcdef',
-              CHRONICLE_REGION: 'us',
-              CHRONICLE_API_BASE_URL: sim.baseUrl,
-              GCE_METADATA_HOST: metadata.host,
-              METADATA_SERVER_DETECTION: 'assume-present',
-            },
-            stdio: ['ignore', 'pipe', 'pipe'],
+            ...env,
+            PATH: process.env.PATH,
+            CHRONICLE_CUSTOMER_ID: '01234567-89ab-cdef-0123-456789abcdef',
+            CHRONICLE_REGION: 'us',
+            CHRONICLE_API_BASE_URL: sim.baseUrl,
+            GCE_METADATA_HOST: metadata.host,
+            METADATA_SERVER_DETECTION: 'assume-present',
           },
         );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        const [code] = await once(child, 'exit');
         assert.equal(code, 0, stderr);
         const result = JSON.parse(stdout) as { moved: number; entries: number };
         assert.equal(result.moved, count);
@@ -656,31 +631,18 @@ describe('dlq commands against the Pub/Sub emulator', { skip: skip ?? false }, (
       for (const chunk of chunks) await push(chunk.payload, chunkAttributes('run-f', chunk), `f${chunk.seq}`);
       assert.equal((await listJson(env)).summary.messages, 2);
       denyEntities = false;
-      const child = spawn(
-        process.execPath,
-        [CLI, 'dlq', 'replay', '--direct', '--json', '--pull-wait-ms', '1500'],
+      const { code, stdout, stderr } = await runCli(
+        ['dlq', 'replay', '--direct', '--json', '--pull-wait-ms', '1500'],
         {
-          env: {
-            ...env,
-            PATH: process.env.PATH,
-            CHRONICLE_CUSTOMER_ID: customerId,
-            CHRONICLE_REGION: 'us',
-            CHRONICLE_API_BASE_URL: sim.baseUrl,
-            GCE_METADATA_HOST: metadata.host,
-            METADATA_SERVER_DETECTION: 'assume-present',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
+          ...env,
+          PATH: process.env.PATH,
+          CHRONICLE_CUSTOMER_ID: customerId,
+          CHRONICLE_REGION: 'us',
+          CHRONICLE_API_BASE_URL: sim.baseUrl,
+          GCE_METADATA_HOST: metadata.host,
+          METADATA_SERVER_DETECTION: 'assume-present',
         },
       );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const [code] = await once(child, 'exit');
       assert.equal(code, 0, stderr);
       const direct = JSON.parse(stdout) as { moved: number; entries: number };
       assert.equal(direct.moved, 2);
