@@ -63,10 +63,37 @@ KEY_PLAIN.fill(0, 0x80);
 class Unsupported extends Error {}
 const UNSUPPORTED = new Unsupported('input left to the object path');
 
-interface TopMember {
-  readonly key: string;
-  readonly start: number;
-  readonly end: number;
+/**
+ * The kept members of one object, in key order, as numbers only (no key strings are made): per
+ * member the key's quoted span in the source, and the value's span in the output minus an origin.
+ * Lookups compare the key's bytes; the source buffer stays valid as long as the result does.
+ */
+class MemberSpans {
+  /** ks, ke, start, end per member. */
+  spans = new Int32Array(4 * 64);
+  count = 0;
+
+  /** Index of `key`'s member, or -1. */
+  find(src: Buffer, key: string): number {
+    const spans = this.spans;
+    const length = key.length + 2;
+    for (let n = 0; n < this.count; n++) {
+      const ks = spans[4 * n] as number;
+      if ((spans[4 * n + 1] as number) - ks !== length) continue;
+      let i = 0;
+      while (i < key.length && src[ks + 1 + i] === key.charCodeAt(i)) i++;
+      if (i === key.length) return n;
+    }
+    return -1;
+  }
+
+  start(n: number): number {
+    return this.spans[4 * n + 2] as number;
+  }
+
+  end(n: number): number {
+    return this.spans[4 * n + 3] as number;
+  }
 }
 
 export class JsonCleaner {
@@ -82,9 +109,9 @@ export class JsonCleaner {
   private members = new Int32Array(STRIDE * 256);
   private mLen = 0;
   private depth = 0;
-  private top: TopMember[] = [];
+  private readonly top = new MemberSpans();
   /** Members of the top-level `attributes` object, offsets relative to that object's first byte. */
-  private nested: TopMember[] = [];
+  private readonly nested = new MemberSpans();
   /** Set while the top-level member being read is `attributes`. */
   private atAttributes = false;
   /** Key order by shape fingerprint: member positions in sorted order. */
@@ -129,8 +156,8 @@ export class JsonCleaner {
     this.pe = 0;
     this.mLen = 0;
     this.depth = 0;
-    this.top = [];
-    this.nested = [];
+    this.top.count = 0;
+    this.nested.count = 0;
     this.atAttributes = false;
     try {
       this.ws();
@@ -146,8 +173,8 @@ export class JsonCleaner {
       return true;
     } catch (error) {
       if (error === UNSUPPORTED || error instanceof SyntaxError || error instanceof RangeError) {
-        this.top = [];
-        this.nested = [];
+        this.top.count = 0;
+        this.nested.count = 0;
         return false;
       }
       throw error;
@@ -156,8 +183,8 @@ export class JsonCleaner {
 
   /** The cleaned JSON of a top-level member of the last cleaned object, or undefined. */
   member(key: string): Buffer | undefined {
-    for (const m of this.top) if (m.key === key) return this.out.subarray(m.start, m.end);
-    return undefined;
+    const n = this.top.find(this.src, key);
+    return n < 0 ? undefined : this.out.subarray(this.top.start(n), this.top.end(n));
   }
 
   /**
@@ -165,14 +192,13 @@ export class JsonCleaner {
    * notification's attributes), or undefined: what the entity view needs, without another pass.
    */
   attributeMember(key: string): Buffer | undefined {
-    if (this.nested.length === 0) return undefined;
-    let base = -1;
-    for (const m of this.top) if (m.key === 'attributes') base = m.start;
-    if (base < 0) return undefined;
-    for (const m of this.nested) {
-      if (m.key === key) return this.out.subarray(base + m.start, base + m.end);
-    }
-    return undefined;
+    if (this.nested.count === 0) return undefined;
+    const at = this.top.find(this.src, 'attributes');
+    if (at < 0) return undefined;
+    const n = this.nested.find(this.src, key);
+    if (n < 0) return undefined;
+    const base = this.top.start(at);
+    return this.out.subarray(base + this.nested.start(n), base + this.nested.end(n));
   }
 
   // ── output ──────────────────────────────────────────────────────────────────────────────────
@@ -508,8 +534,8 @@ export class JsonCleaner {
     }
     if (!sorted) this.reorder(base, firstKept, shape);
     this.emit(close, close + 1);
-    if (top) this.recordTop(base, sorted);
-    else if (capture) this.nested = this.collect(base, sorted, open);
+    if (top) this.collect(this.top, base, sorted, 0);
+    else if (capture) this.collect(this.nested, base, sorted, open);
     this.mLen = base;
     return true;
   }
@@ -623,25 +649,23 @@ export class JsonCleaner {
     this.ps = this.pe;
   }
 
-  private recordTop(base: number, sorted: boolean): void {
-    this.top = this.collect(base, sorted, 0);
-  }
-
-  /** The kept members of the object just closed, in key order, offsets minus `origin`. */
-  private collect(base: number, sorted: boolean, origin: number): TopMember[] {
+  /** Records the kept members of the object just closed into `into`, in key order, offsets minus `origin`. */
+  private collect(into: MemberSpans, base: number, sorted: boolean, origin: number): void {
     const m = this.members;
     const count = (this.mLen - base) / STRIDE;
-    const members: TopMember[] = [];
+    if (into.spans.length < 4 * count) into.spans = new Int32Array(4 * count);
+    const spans = into.spans;
+    let k = 0;
     for (let n = 0; n < count; n++) {
       const i = sorted ? base + n * STRIDE : (this.order[n] as number);
       if (m[i + 2] === REMOVED) continue;
-      members.push({
-        key: this.src.toString('latin1', (m[i] as number) + 1, (m[i + 1] as number) - 1),
-        start: (m[i + 3] as number) - origin,
-        end: (m[i + 4] as number) - origin,
-      });
+      spans[k] = m[i] as number;
+      spans[k + 1] = m[i + 1] as number;
+      spans[k + 2] = (m[i + 3] as number) - origin;
+      spans[k + 3] = (m[i + 4] as number) - origin;
+      k += 4;
     }
-    return members;
+    into.count = k / 4;
   }
 }
 
