@@ -75,6 +75,8 @@ export const MAX_DESCRIPTION_CHARS = 1000;
 const MAX_TIMESTAMP_SECONDS = 253402300799;
 const INT32_MAX = 2147483647;
 const DAY_SECONDS = 86400;
+/** Bytes of each buffer entities are encoded into (about a hundred entities). */
+const ENTITY_SLAB_BYTES = 256 * 1024;
 
 export interface EntityOptions {
   /** Days an indicator applies from its notification date (interval end = date + days). */
@@ -356,6 +358,25 @@ export function createEntityBuilder(options: EntityOptions): EntityBuilder {
     );
   };
 
+  // Entities are encoded into shared slabs rather than a Buffer each: one UTF-8 pass per entity and
+  // no allocation per entity (Buffer.from measures the text, then allocates, then encodes). A slab
+  // stays alive while an entity in it does: at most the entities of the chunks being assembled or
+  // delivered, which also hold their bytes.
+  let slab = Buffer.alloc(0);
+  let used = 0;
+  const encode = (text: string): Buffer => {
+    // At most 3 UTF-8 bytes per UTF-16 code unit: the text always fits, never cut short.
+    const most = text.length * 3;
+    if (slab.length - used < most) {
+      slab = Buffer.allocUnsafe(Math.max(ENTITY_SLAB_BYTES, most));
+      used = 0;
+    }
+    const written = slab.write(text, used, 'utf8');
+    const bytes = slab.subarray(used, used + written);
+    used += written;
+    return bytes;
+  };
+
   const build = (view: EntityView): EntityResult => {
     const entityType = ENTITY_TYPES[view.type];
     const id = view.notificationId;
@@ -377,13 +398,13 @@ export function createEntityBuilder(options: EntityOptions): EntityBuilder {
         detail: `notification ${id} (${view.type}) has no attributes.url: the URL is unknown`,
       };
     }
-    let json = Buffer.from(text, 'utf8');
+    let json = encode(text);
     const trimmed: string[] = [];
     // Rare: drop optional parts one at a time until the entity fits.
     for (const path of ENTITY_TRIM_ORDER) {
       if (json.length <= maxBytes) break;
       dropped.add(path);
-      const smaller = Buffer.from(write(view, entityType, dropped) as string, 'utf8');
+      const smaller = encode(write(view, entityType, dropped) as string);
       if (smaller.length === json.length) continue;
       trimmed.push(path);
       json = smaller;
