@@ -89,6 +89,9 @@ export interface FloorComparison {
     peakRssMB: number;
     requests: number;
     requestBytes: number;
+    /** The simulators' CPU while the floor client ran (NaN when not measured). */
+    gtiCpuMs: number;
+    chronicleCpuMs: number;
   };
   /** Median over rounds of wall(sync, entity context on) / wall(floor), each round back to back. */
   readonly ratio: number;

@@ -102,6 +102,8 @@ function floorMedian(runs: readonly FloorResult[]): FloorComparison['median'] {
     peakRssMB: m((r) => r.peakRssMB, 1),
     requests: m((r) => r.requests),
     requestBytes: m((r) => r.requestBytes),
+    gtiCpuMs: m((r) => r.gtiCpuMs ?? Number.NaN),
+    chronicleCpuMs: m((r) => r.chronicleCpuMs ?? Number.NaN),
   };
 }
 
