@@ -30,6 +30,14 @@ export type AuthHeaders = Readonly<Record<string, string>>;
 export interface AccessTokenProvider {
   (): Promise<string>;
   readonly requestHeaders?: () => Promise<AuthHeaders>;
+  /**
+   * Gets the first request's credentials ahead of it (loads the auth library, which then holds the
+   * token for the requests to come), for a caller that has idle time before its first request:
+   * loading a library and its first token run largely on the main thread, and done on the first
+   * request instead they stall whatever else that thread does then. A failure is left to the first
+   * request, which reports it.
+   */
+  readonly prepare?: () => void;
 }
 
 /** The headers to put on a Chronicle request (see the module comment). */
@@ -65,7 +73,9 @@ export function createAccessTokenProvider(): AccessTokenProvider {
     const { authorization } = await requestHeaders();
     return (authorization ?? '').replace(/^Bearer\s+/i, '');
   };
-  return Object.assign(provider, { requestHeaders });
+  // A failure is reported by the first request, which tries again.
+  const prepare = (): void => void requestHeaders().catch(() => undefined);
+  return Object.assign(provider, { requestHeaders, prepare });
 }
 
 function credentialError(error: unknown): Error {

@@ -34,6 +34,11 @@ export interface ChronicleImporter {
   readonly target: string;
   /** Where entities go. */
   readonly entitiesTarget: string;
+  /**
+   * Loads what the first request needs, without sending anything, when the caller has a moment
+   * with nothing else to do (AccessTokenProvider.prepare). Optional: sinks without it need nothing.
+   */
+  prepare?(): void;
 }
 
 /** Imports a body through the endpoint of its kind. */
@@ -98,6 +103,7 @@ export function createChronicleClient(options: ChronicleClientOptions): Chronicl
     entitiesTarget: urls.entities,
     importLogs: (body) => post('logs', body),
     importEntities: (body) => post('entities', body),
+    prepare: () => options.getToken.prepare?.(),
   };
 }
 

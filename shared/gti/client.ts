@@ -54,6 +54,11 @@ export interface IocStreamQuery {
   readonly descriptorsOnly?: boolean;
   /** Not sent: also read each item's entity view while cleaning it (page.ts SplitOptions). */
   readonly entityViews?: boolean;
+  /**
+   * Not sent: called each time a request for this query (any of its pages, retries included) has
+   * been handed to the network, so that the caller can use the wait for the answer. Must not throw.
+   */
+  readonly onRequestSent?: () => void;
 }
 
 export interface IocStreamPage {
@@ -139,12 +144,15 @@ export function createGtiClient(options: GtiClientOptions): GtiClient {
     };
     try {
       // The body stays bytes: items are split out and cleaned from them, never decoded whole.
-      response = await client().get('ioc_stream', {
+      const request = client().get('ioc_stream', {
         searchParams,
         headers: { 'x-apikey': key.reveal() },
         responseType: 'buffer',
         ...(signal ? { signal } : {}),
       });
+      const sent = query.onRequestSent;
+      if (sent !== undefined) request.on('request', (outgoing) => outgoing.once('finish', sent));
+      response = await request;
     } catch (error) {
       // got's errors carry the request options (and so the x-apikey header): keep only the code.
       const code = (error as { code?: string }).code ?? 'ERR_NETWORK';

@@ -85,6 +85,13 @@ export interface RunOptions {
    * collectionTime; notification dates beyond it plus the tolerance never move the checkpoint.
    */
   readonly now?: () => number;
+  /**
+   * Called once, when the first page's request has been sent: the run then has nothing to do but
+   * wait for GTI, the moment to load what delivery will need (sync: the auth library and its first
+   * token), rather than stalling the paging later by loading it on the first delivery. Must not
+   * throw.
+   */
+  readonly whileFirstPageLoads?: () => void;
 }
 
 /** Where an item that was not a well-formed notification sat in the stream, and what was wrong. */
@@ -280,12 +287,22 @@ export async function runFetch(options: RunOptions): Promise<RunResult> {
   const incremental = options.order === 'date+';
   let stoppedEarly = false;
 
+  let whileFirstPageLoads = options.whileFirstPageLoads;
+  const firstPageLoads =
+    whileFirstPageLoads === undefined
+      ? undefined
+      : () => {
+          const once = whileFirstPageLoads;
+          whileFirstPageLoads = undefined;
+          once?.();
+        };
   const query = {
     filter: buildFilter(options.filters, queryStart(options.checkpoint, options.initialStartSeconds)),
     order: options.order,
     limit: options.limit,
     // The page reader takes each item's entity view from the cleaner (the fast path).
     ...(entities === undefined ? {} : { entityViews: true }),
+    ...(firstPageLoads === undefined ? {} : { onRequestSent: firstPageLoads }),
   };
 
   const accept = (id: string, date: number | undefined) => dedup.accept(id, date);

@@ -102,6 +102,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncSummary> {
     maxPagesWithoutNew: config.gti.maxPagesWithoutNew,
     onInvalidItem: invalidItemLogger(logger),
     now: () => now().getTime(),
+    whileFirstPageLoads: () => deps.importer.prepare?.(),
   });
   function deliverChunk(chunk: Chunk): Promise<void> {
     return deliverBody(deps.importer, chunk.kind, chunk.payload, deps.retry, {

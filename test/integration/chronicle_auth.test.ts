@@ -15,6 +15,7 @@ import { createChronicleClient } from '../../shared/chronicle/client.js';
 import { redact } from '../../shared/core/redact.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
 import { startMetadataFake } from '../helpers/metadata_fake.js';
+import { waitFor } from '../helpers/wait.js';
 
 const USER_TOKEN = 'user-access-token-from-the-loopback-endpoint';
 const KEYS = [
@@ -123,6 +124,53 @@ describe('Chronicle credentials headers', () => {
       });
     } finally {
       await metadata.close();
+    }
+  });
+
+  it('prepare gets the first token ahead of the first request, which then uses it without asking again', async () => {
+    const metadata = await startMetadataFake({ token: 'metadata-token-fetched-ahead' });
+    try {
+      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+      process.env.METADATA_SERVER_DETECTION = 'assume-present';
+      process.env.GCE_METADATA_HOST = metadata.host;
+      process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
+      const provider = createAccessTokenProvider();
+      assert.equal(metadata.tokenRequests, 0, 'nothing is asked before prepare');
+      provider.prepare?.();
+      await waitFor('the token fetched ahead', () => metadata.tokenRequests === 1, 5000);
+      assert.equal(
+        redact('echo metadata-token-fetched-ahead'),
+        'echo [REDACTED]',
+        'a token fetched ahead is registered as a secret too',
+      );
+      assert.deepEqual(await authHeaders(provider), { authorization: 'Bearer metadata-token-fetched-ahead' });
+      assert.equal(metadata.tokenRequests, 1, 'the first request used the token fetched ahead');
+    } finally {
+      await metadata.close();
+    }
+  });
+
+  it('a prepare that fails throws nothing and leaves the failure to the first request, which reports it', async () => {
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+    delete process.env.GCE_METADATA_HOST;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    process.env.CLOUDSDK_CONFIG = join(scratch, 'no-gcloud-config');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const provider = createAccessTokenProvider();
+      provider.prepare?.();
+      await assert.rejects(authHeaders(provider), (error: Error) => {
+        assert.match(error.message, /No Google credentials found/);
+        return true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, [], 'the failed prepare left no unhandled rejection');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
     }
   });
 });

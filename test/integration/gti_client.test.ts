@@ -9,6 +9,7 @@ import { createGtiClient, isGtiQuotaExceeded } from '../../shared/gti/client.js'
 import { generatedDataset } from '../../sim/dataset.js';
 import { startGtiSimulator } from '../../sim/gti_simulator.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEY = new Secret('vt-key-for-gti-client-tests-0b9c');
 const retry = { maxAttempts: 4, maxTotalMs: 10_000, baseDelayMs: 20, maxDelayMs: 100 };
@@ -131,6 +132,51 @@ describe('GTI client', () => {
       assert.deepEqual(items, [1, 1]);
       assert.deepEqual(seen, ['first 1', 'C2', 'C2 aborted', 'first 2', 'C2']);
       assert.equal(maxOpen, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('tells the caller each time a request has left (onRequestSent), while its answer is still pending', async () => {
+    const item = JSON.stringify(generatedDataset({ count: 1, seed: 5 }).get(0));
+    const cursors = [undefined, 'C2', 'C3'];
+    let sent = 0;
+    const answered: number[] = [];
+    const server = await startLoopbackServer(async (req, res) => {
+      const n =
+        cursors.indexOf(new URL(req.url ?? '/', 'http://x').searchParams.get('cursor') ?? undefined) + 1;
+      // The answer waits until the client has said this request left.
+      await waitFor(
+        `onRequestSent for request ${n}`,
+        () => sent >= n,
+        5000,
+        () => `(${sent} so far)`,
+        2,
+      );
+      answered.push(sent);
+      const next = cursors[n];
+      res.end(`{"data":[${item}],"meta":${JSON.stringify(next ? { cursor: next } : {})},"links":{}}`);
+    });
+    try {
+      const client = createGtiClient({
+        baseUrl: `${server.origin}/api/v3`,
+        apiKey: async () => KEY,
+        timeoutMs: 5000,
+        retry,
+      });
+      let pages = 0;
+      for await (const _ of client.pages({
+        filter: '',
+        order: 'date+',
+        limit: 40,
+        onRequestSent: () => {
+          sent += 1;
+        },
+      }))
+        pages += 1;
+      assert.equal(pages, 3);
+      assert.equal(sent, 3, 'once per request');
+      assert.deepEqual(answered, [1, 2, 3], 'each call came before its answer');
     } finally {
       await server.close();
     }

@@ -68,6 +68,42 @@ async function run(
 }
 
 describe('fetch run', () => {
+  it('runs whileFirstPageLoads once per run, before the first page is read', async () => {
+    const dataset = generatedDataset({ count: 120, seed: 9, oversizedEvery: 0 });
+    const sim = await startGtiSimulator({ dataset, apiKey: KEY.reveal() });
+    const calls: number[] = [];
+    let pagesRead = 0;
+    try {
+      const result = await runFetch({
+        gti: gtiClient(sim.baseUrl, 2),
+        filters: '',
+        order: 'date+',
+        limit: 40,
+        checkpoint: undefined,
+        initialStartSeconds: dataset.dateOf(0) - 1,
+        entryOptions: {
+          fetchTime: new Date(),
+          namespace: undefined,
+          useCaseName: 't',
+          chunkMaxBytes: 200_000,
+          forwarder: undefined,
+        },
+        concurrency: 2,
+        deliver: async () => undefined,
+        saveCheckpoint: async () => undefined,
+        onProgress: (stats) => {
+          pagesRead = stats.pages;
+        },
+        whileFirstPageLoads: () => calls.push(pagesRead),
+      });
+      assert.equal(result.stats.pages, 3);
+      // One call for the whole run, before any page had been read.
+      assert.deepEqual(calls, [0]);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('oldest first: delivers everything and saves the newest mark with the ids at that second', async () => {
     const { result, saved, delivered, dataset } = await run('date+', undefined);
     assert.equal(delivered.flatMap((c) => c.ids).length, 200);
