@@ -193,7 +193,7 @@ function floorBoundText(r: Omit<BenchResults, 'targets'>): string {
   const b = floorBound(r);
   const fl = r.floor?.median;
   if (b === undefined || fl === undefined) return '';
-  return `; bound on this machine (floor CPU ${s(fl.cpuMs)} + its fakes ${s(fl.gtiCpuMs + fl.chronicleCpuMs)} + one JSON.parse-speed pass over the notifications ${s(b.parseMs)}, over ${r.machine.cores} cores): no client that reads every notification gets below ${b.minRatio.toFixed(2)}× here`;
+  return `; what this machine allows a client that reads every notification at JSON.parse's speed (the cleaner's speed, see the core row): floor CPU ${s(fl.cpuMs)} + its fakes ${s(fl.gtiCpuMs + fl.chronicleCpuMs)} + that pass ${s(b.parseMs)}, spread perfectly over ${r.machine.cores} cores, is ${b.minRatio.toFixed(2)}× the floor at best`;
 }
 
 function coreEntities(r: Omit<BenchResults, 'targets'>): string {
