@@ -65,12 +65,13 @@ export function invalidFields(item: unknown): string[] {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return [ITEM_FIELD];
   const record = item as Record<string, unknown>;
   const context = contextOf(record);
-  return [
-    ...(typeof record.type === 'string' ? [] : ['type']),
-    ...(typeof record.id === 'string' ? [] : ['id']),
-    ...(notificationId(context) === undefined ? [NOTIFICATION_ID_FIELD] : []),
-    ...(notificationDate(context) === undefined ? [NOTIFICATION_DATE_FIELD] : []),
-  ];
+  // Checked for every item of every page: nothing allocated beyond the result.
+  const invalid: string[] = [];
+  if (typeof record.type !== 'string') invalid.push('type');
+  if (typeof record.id !== 'string') invalid.push('id');
+  if (notificationId(context) === undefined) invalid.push(NOTIFICATION_ID_FIELD);
+  if (notificationDate(context) === undefined) invalid.push(NOTIFICATION_DATE_FIELD);
+  return invalid;
 }
 
 /** Light shape check for one page item; returns a reason when the item is not a well-formed notification. */

@@ -193,11 +193,9 @@ export const ENTITY_TRIM_ORDER = [
 type TrimPath = (typeof ENTITY_TRIM_ORDER)[number];
 type Dropped = ReadonlySet<TrimPath>;
 
-/** A repeated Label as JSON. */
-function labels(pairs: readonly (readonly [string, string])[]): string {
-  let out = '';
-  for (const [key, value] of pairs) out += `${out === '' ? '' : ','}{"key":${q(key)},"value":${q(value)}}`;
-  return `[${out}]`;
+/** One Label as JSON, after a comma unless it is the first; `key` is one of this module's plain key names. */
+function label(first: boolean, key: string, value: string): string {
+  return `${first ? '' : ','}{"key":"${key}","value":${q(value)}}`;
 }
 
 /**
@@ -239,13 +237,14 @@ function sharedThreat(view: EntityView, guiLink: string, dropped: Dropped): stri
     parts.push(`"description":${q(firstChars(view.snippet, MAX_DESCRIPTION_CHARS))}`);
   }
   if (!dropped.has('metadata.threat.detectionFields')) {
-    const fields: [string, string][] = [];
-    if (view.verdict !== undefined) fields.push(['gti_verdict', view.verdict]);
-    if (view.sourceCountry !== undefined) fields.push(['source_country', view.sourceCountry]);
-    if (view.sourceKey !== undefined) fields.push(['source_key', view.sourceKey]);
-    if (view.matchInSubfile !== undefined) fields.push(['match_in_subfile', String(view.matchInSubfile)]);
-    for (const tag of view.tags) fields.push(['notification_tag', tag]);
-    if (fields.length > 0) parts.push(`"detectionFields":${labels(fields)}`);
+    let fields = '';
+    if (view.verdict !== undefined) fields += label(fields === '', 'gti_verdict', view.verdict);
+    if (view.sourceCountry !== undefined) fields += label(fields === '', 'source_country', view.sourceCountry);
+    if (view.sourceKey !== undefined) fields += label(fields === '', 'source_key', view.sourceKey);
+    if (view.matchInSubfile !== undefined)
+      fields += label(fields === '', 'match_in_subfile', String(view.matchInSubfile));
+    for (const tag of view.tags) fields += label(fields === '', 'notification_tag', tag);
+    if (fields !== '') parts.push(`"detectionFields":[${fields}]`);
   }
   parts.push(`"urlBackToProduct":${q(guiLink)}`);
   return parts.join(',');
@@ -254,10 +253,10 @@ function sharedThreat(view: EntityView, guiLink: string, dropped: Dropped): stri
 /** The members (JSON text, without braces) that say what one source of the notification is. */
 function sourceThreat(view: EntityView, source: EntitySourceView, dropped: Dropped): string {
   const parts: string[] = [];
-  const ruleLabels: [string, string][] = [];
-  if (source.type !== undefined) ruleLabels.push(['source_type', source.type]);
-  if (source.id !== undefined) ruleLabels.push(['source_id', source.id]);
-  if (source.label !== undefined) ruleLabels.push(['source_label', source.label]);
+  let ruleLabels = '';
+  if (source.type !== undefined) ruleLabels += label(ruleLabels === '', 'source_type', source.type);
+  if (source.id !== undefined) ruleLabels += label(ruleLabels === '', 'source_id', source.id);
+  if (source.label !== undefined) ruleLabels += label(ruleLabels === '', 'source_label', source.label);
   const feed = source.label ?? source.id;
   if (feed !== undefined) parts.push(`"threatFeedName":${q(feed)}`);
   if (source.type === 'hunting_ruleset' || source.type === 'retrohunt_job') {
@@ -266,7 +265,7 @@ function sourceThreat(view: EntityView, source: EntitySourceView, dropped: Dropp
     if (source.id !== undefined) parts.push(`"ruleSet":${q(source.id)}`);
     if (source.label !== undefined) parts.push(`"ruleSetDisplayName":${q(source.label)}`);
     if (view.ruleName !== undefined) parts.push(`"ruleName":${q(view.ruleName)}`);
-    for (const tag of view.ruleTags) ruleLabels.push(['rule_tag', tag]);
+    for (const tag of view.ruleTags) ruleLabels += label(ruleLabels === '', 'rule_tag', tag);
   } else if (source.type === 'collection') {
     // A subscribed collection; its type follows from GTI's id convention, as in the parser.
     const item: string[] = [];
@@ -281,8 +280,8 @@ function sourceThreat(view: EntityView, source: EntitySourceView, dropped: Dropp
     if (source.label !== undefined) association += `,"name":${q(source.label)}`;
     parts.push(`"associations":[{${association}}]`);
   }
-  if (ruleLabels.length > 0 && !dropped.has('metadata.threat.ruleLabels')) {
-    parts.push(`"ruleLabels":${labels(ruleLabels)}`);
+  if (ruleLabels !== '' && !dropped.has('metadata.threat.ruleLabels')) {
+    parts.push(`"ruleLabels":[${ruleLabels}]`);
   }
   return parts.join(',');
 }
