@@ -101,9 +101,13 @@ export interface LatencyResult {
   readonly count: number;
   readonly gtiLatencyMs: number;
   readonly pages: number;
+  /** The median run's wall time (spawn to exit). */
   readonly wallMs: number;
-  /** wall / (pages × GTI latency): 1.0 = nothing but the waits of one cursor chain. */
+  /** Every run's wall time, in order (absent in results written before runs were repeated). */
+  readonly wallsMs?: readonly number[];
+  /** median wall / (pages × GTI latency): 1.0 = nothing but the waits of one cursor chain. */
   readonly ratio: number;
+  /** The median run. */
   readonly run: StandaloneResult;
 }
 

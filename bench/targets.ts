@@ -78,7 +78,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): TargetResult[
     'gti-latency-paging',
     `With GTI answering each page after ${lat?.gtiLatencyMs ?? 200} ms, sync of ${(lat?.count ?? 2000) / 1000}k notifications takes ≤ ${LIMITS.latencyRatio} × pages × latency (one cursor chain: the next request leaves as soon as its cursor is known)`,
     lat &&
-      `${s(lat.wallMs)} for ${lat.pages} pages (spawn to exit): ${lat.ratio.toFixed(3)} × ${lat.pages} × ${lat.gtiLatencyMs} ms; of it ${s(lat.run.summary.seconds * 1000)} in the run itself (process start and module loading excluded): ${((lat.run.summary.seconds * 1000) / (lat.pages * lat.gtiLatencyMs)).toFixed(3)}×`,
+      `${s(lat.wallMs)} for ${lat.pages} pages (spawn to exit, ${lat.wallsMs === undefined || lat.wallsMs.length === 1 ? 'one run' : `median of ${lat.wallsMs.length}: ${lat.wallsMs.map(s).join(', ')}`}): ${lat.ratio.toFixed(3)} × ${lat.pages} × ${lat.gtiLatencyMs} ms; of it ${s(lat.run.summary.seconds * 1000)} in the run itself (process start and module loading excluded): ${((lat.run.summary.seconds * 1000) / (lat.pages * lat.gtiLatencyMs)).toFixed(3)}×`,
     lat ? lat.ratio <= LIMITS.latencyRatio : undefined,
   );
   const sc = r.scaling;
