@@ -239,7 +239,8 @@ function sharedThreat(view: EntityView, guiLink: string, dropped: Dropped): stri
   if (!dropped.has('metadata.threat.detectionFields')) {
     let fields = '';
     if (view.verdict !== undefined) fields += label(fields === '', 'gti_verdict', view.verdict);
-    if (view.sourceCountry !== undefined) fields += label(fields === '', 'source_country', view.sourceCountry);
+    if (view.sourceCountry !== undefined)
+      fields += label(fields === '', 'source_country', view.sourceCountry);
     if (view.sourceKey !== undefined) fields += label(fields === '', 'source_key', view.sourceKey);
     if (view.matchInSubfile !== undefined)
       fields += label(fields === '', 'match_in_subfile', String(view.matchInSubfile));
