@@ -129,14 +129,15 @@ export const dashboardCommand: CliCommand = async (argv, ctx) => {
     }
     throw error;
   }
-  const url = importDashboardsUrl(chronicleTarget(config));
+  const target = chronicleTarget(config);
+  const url = importDashboardsUrl(target);
   const charts = file.dashboards.reduce((n, d) => n + (d.dashboardCharts?.length ?? 0), 0);
   ctx.stderr.write(
     `Importing ${file.dashboards.length} dashboard(s) (${charts} charts, log type ${config.chronicle.logType}) into ${url} ...\n`,
   );
   let statuses: ReturnType<typeof parseImportResponse>;
   try {
-    const headers = await authHeaders(createAccessTokenProvider());
+    const headers = await authHeaders(createAccessTokenProvider(target.projectId));
     const answer = await callImportDashboards(url, body, headers, {
       timeoutMs: config.http.timeoutMs,
       maxAttempts: config.http.maxAttempts,

@@ -188,9 +188,10 @@ function resolveConfig(
 }
 
 function directSink(config: Config, logger: Logger, signal: AbortSignal): ReplaySink {
+  const target = chronicleTarget(config);
   const importer = createChronicleClient({
-    target: chronicleTarget(config),
-    getToken: createAccessTokenProvider(),
+    target,
+    getToken: createAccessTokenProvider(target.projectId),
     timeoutMs: config.http.timeoutMs,
   });
   const policy = retryPolicy(config);

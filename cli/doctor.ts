@@ -164,7 +164,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       `SecOps instance ${instanceName(target)}, log type ${target.logType}; first run (no checkpoint yet) ` +
       `starts at ${new Date(config.gti.initialStartSeconds * 1000).toISOString()} (VT_DATE_FILTER=${config.gti.dateFilter})`,
   });
-  const getToken = createAccessTokenProvider();
+  const getToken = createAccessTokenProvider(target.projectId);
 
   // 2. GTI key: one ioc_stream request, limit=1.
   add(await checkGti(config, options.timeoutMs));

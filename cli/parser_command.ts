@@ -196,7 +196,7 @@ async function validate(argv: readonly string[], ctx: CliContext): Promise<numbe
     suite,
     chronicleTarget(config),
     config,
-    createAccessTokenProvider(),
+    createAccessTokenProvider(chronicleTarget(config).projectId),
     update,
   );
   return bad === 0 ? 0 : 1;
@@ -257,7 +257,7 @@ async function install(argv: readonly string[], ctx: CliContext): Promise<number
     printDryRun(io, suite, target, !values['no-validate']);
     return 0;
   }
-  const getToken = createAccessTokenProvider();
+  const getToken = createAccessTokenProvider(target.projectId);
   if (!values['no-validate']) {
     const bad = await validateSuite(io, 'install', suite, target, config, getToken, 'compare');
     if (bad instanceof Error) {

@@ -101,9 +101,10 @@ export function summaryFields(summary: SyncSummary): Record<string, unknown> {
 
 function importer(config: Config): ChronicleImporter {
   if (config.chronicle.customerId === undefined) return createLocalSink(config.outputDir);
+  const target = chronicleTarget(config);
   return createChronicleClient({
-    target: chronicleTarget(config),
-    getToken: createAccessTokenProvider(),
+    target,
+    getToken: createAccessTokenProvider(target.projectId),
     timeoutMs: config.http.timeoutMs,
   });
 }

@@ -49,12 +49,13 @@ function fetcher(): Handler {
 function sender(): Handler {
   if (sendHandler === undefined) {
     const config = instanceConfig('cloud-sender');
+    const target = chronicleTarget(config);
     sendHandler = createSendHandler({
       config,
       logger: functionLogger(config, 'sendToChronicle'),
       importer: createChronicleClient({
-        target: chronicleTarget(config),
-        getToken: createAccessTokenProvider(),
+        target,
+        getToken: createAccessTokenProvider(target.projectId),
         timeoutMs: config.http.timeoutMs,
       }),
       publisher: createPublisher(pubSubSettings(config)),

@@ -12,6 +12,13 @@
  * carry `quota_project_id`; GOOGLE_CLOUD_QUOTA_PROJECT overrides it). Google APIs may refuse user
  * credentials that name no quota project; a service account needs none and sends none.
  * Source: google-auth-library-nodejs, AuthClient.addSharedMetadataHeaders (v11).
+ *
+ * The project id is given to the library, not left for it to find. Before its first token the
+ * library looks up a project id (GoogleAuth#prepareAndCacheClient → findAndCacheProjectId): the
+ * GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT variables, the key file, then `gcloud config
+ * config-helper --format json` (a child process: about a second where the Cloud SDK is installed),
+ * then the metadata server. A `projectId` option skips all of that (googleauth.js, v11.3.4). The
+ * id only names the project for the library; it is not sent (the quota project is above).
  */
 import type { GoogleAuth } from 'google-auth-library';
 import { ChroniclePermanentError, ChronicleRetryableError } from '../core/errors.js';
@@ -46,11 +53,12 @@ export async function authHeaders(provider: AccessTokenProvider): Promise<AuthHe
   return { authorization: `Bearer ${await provider()}` };
 }
 
-export function createAccessTokenProvider(): AccessTokenProvider {
+/** `projectId`: the Google Cloud project of the SecOps instance (see the module comment). */
+export function createAccessTokenProvider(projectId: string): AccessTokenProvider {
   let auth: Promise<GoogleAuth> | undefined;
   const requestHeaders = async (): Promise<AuthHeaders> => {
     auth ??= import('google-auth-library').then(
-      ({ GoogleAuth }) => new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }),
+      ({ GoogleAuth }) => new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE], projectId }),
     );
     let headers: Headers;
     try {

@@ -32,10 +32,15 @@ async function load(config: Config): Promise<Secret> {
   }
   const name = secretResourceName(config);
   const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
-  let options: ConstructorParameters<typeof SecretManagerServiceClient>[0] = {};
+  // The project id given, the client's google-auth-library does not look one up before its first
+  // token (which runs `gcloud config config-helper` where the Cloud SDK is installed: see
+  // shared/chronicle/auth.ts); google-gax hands the client options to its GoogleAuth.
+  let options: ConstructorParameters<typeof SecretManagerServiceClient>[0] =
+    config.gcpProjectId === undefined ? {} : { projectId: config.gcpProjectId };
   if (config.gti.secretManagerEndpoint !== undefined) {
     const url = new URL(config.gti.secretManagerEndpoint);
     options = {
+      ...options,
       fallback: true,
       protocol: url.protocol.replace(':', ''),
       apiEndpoint: url.hostname,

@@ -6,7 +6,7 @@
  * loopback server, and the metadata server fake.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -18,7 +18,11 @@ import { startMetadataFake } from '../helpers/metadata_fake.js';
 import { waitFor } from '../helpers/wait.js';
 
 const USER_TOKEN = 'user-access-token-from-the-loopback-endpoint';
+const PROJECT = 'secops-project';
 const KEYS = [
+  'PATH',
+  'GCLOUD_PROJECT',
+  'GOOGLE_CLOUD_PROJECT',
   'GOOGLE_APPLICATION_CREDENTIALS',
   'GOOGLE_CLOUD_QUOTA_PROJECT',
   'METADATA_SERVER_DETECTION',
@@ -81,7 +85,7 @@ describe('Chronicle credentials headers', () => {
       process.env.METADATA_SERVER_DETECTION = 'none';
       delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
 
-      const provider = createAccessTokenProvider();
+      const provider = createAccessTokenProvider(PROJECT);
       assert.deepEqual(await authHeaders(provider), {
         authorization: `Bearer ${USER_TOKEN}`,
         'x-goog-user-project': 'my-quota-project',
@@ -93,7 +97,7 @@ describe('Chronicle credentials headers', () => {
         target: {
           baseUrl: chronicle.origin,
           apiVersion: 'v1alpha',
-          projectId: 'secops-project',
+          projectId: PROJECT,
           region: 'eu',
           customerId: '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9',
           logType: 'GTI_IOC_STREAM',
@@ -119,9 +123,46 @@ describe('Chronicle credentials headers', () => {
       process.env.METADATA_SERVER_DETECTION = 'assume-present';
       process.env.GCE_METADATA_HOST = metadata.host;
       process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
-      assert.deepEqual(await authHeaders(createAccessTokenProvider()), {
+      assert.deepEqual(await authHeaders(createAccessTokenProvider(PROJECT)), {
         authorization: 'Bearer metadata-token-for-the-auth-test',
       });
+    } finally {
+      await metadata.close();
+    }
+  });
+
+  it('gives google-auth-library the project id: no `gcloud config config-helper` before the first token', async () => {
+    // A gcloud on PATH that records each call. google-auth-library looks a project id up before its
+    // first token (GoogleAuth#prepareAndCacheClient), running `gcloud config config-helper` when
+    // the Cloud SDK is installed: about a second per process.
+    const bin = join(scratch, 'bin');
+    const calls = join(scratch, 'gcloud-calls');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'gcloud'), `#!/bin/sh\necho "$*" >> '${calls}'\necho '{}'\n`);
+    chmodSync(join(bin, 'gcloud'), 0o755);
+    const metadata = await startMetadataFake({ token: 'metadata-token-without-gcloud' });
+    try {
+      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+      delete process.env.GCLOUD_PROJECT;
+      delete process.env.GOOGLE_CLOUD_PROJECT;
+      process.env.METADATA_SERVER_DETECTION = 'assume-present';
+      process.env.GCE_METADATA_HOST = metadata.host;
+      process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
+      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+
+      // The control: the library left to find the project id itself runs the fake gcloud.
+      const { GoogleAuth } = await import('google-auth-library');
+      await new GoogleAuth({
+        scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+      }).getRequestHeaders();
+      assert.match(readFileSync(calls, 'utf8'), /config config-helper --format json/);
+      rmSync(calls);
+
+      assert.deepEqual(await authHeaders(createAccessTokenProvider(PROJECT)), {
+        authorization: 'Bearer metadata-token-without-gcloud',
+      });
+      assert.equal(existsSync(calls), false, 'gcloud was not run');
     } finally {
       await metadata.close();
     }
@@ -135,7 +176,7 @@ describe('Chronicle credentials headers', () => {
       process.env.METADATA_SERVER_DETECTION = 'assume-present';
       process.env.GCE_METADATA_HOST = metadata.host;
       process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
-      const provider = createAccessTokenProvider();
+      const provider = createAccessTokenProvider(PROJECT);
       assert.equal(metadata.tokenRequests, 0, 'nothing is asked before prepare');
       provider.prepare?.();
       await waitFor('the token fetched ahead', () => metadata.tokenRequests === 1, 5000);
@@ -161,7 +202,7 @@ describe('Chronicle credentials headers', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const provider = createAccessTokenProvider();
+      const provider = createAccessTokenProvider(PROJECT);
       provider.prepare?.();
       await assert.rejects(authHeaders(provider), (error: Error) => {
         assert.match(error.message, /No Google credentials found/);

@@ -13,7 +13,7 @@ function loadsAuthLibrary(modules: readonly string[], thenCreateProvider: boolea
     for (const m of ${JSON.stringify(modules)}) await import(new URL(m, ${JSON.stringify(`file://${DIST}`)}).href);
     if (${thenCreateProvider}) {
       const { createAccessTokenProvider } = await import(new URL('shared/chronicle/auth.js', ${JSON.stringify(`file://${DIST}`)}).href);
-      createAccessTokenProvider();
+      createAccessTokenProvider('secops-project');
     }
     const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/google-auth-library/'));
     process.stdout.write(String(loaded));
