@@ -14,6 +14,7 @@ import { type ChronicleSimulator, startChronicleSimulator } from '../../sim/chro
 import { arrayDataset, type Dataset, demoDataset, generatedDataset } from '../../sim/dataset.js';
 import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';
 import { runCli } from '../helpers/cli.js';
+import { assertSameEntries } from '../helpers/entries.js';
 import { startMetadataFake } from '../helpers/metadata_fake.js';
 import { startSecretManagerFake } from '../helpers/secret_manager_fake.js';
 import { assertNoSecretFragment } from '../helpers/secrets.js';
@@ -161,10 +162,8 @@ describe('standalone sync end to end', () => {
       assert.equal(plain.code, 0, plain.stderr);
       assert.equal((JSON.parse(plain.stdout) as Record<string, number>).entities, 0);
       assert.equal(logsOnly.entityImports.requests.length, 0);
-      const entries = (sim: ChronicleSimulator) =>
-        sim.entries.map((e) => ({ id: e.notificationId, data: e.data, logEntryTime: e.logEntryTime }));
       assert.equal(withEntities.acceptedIds.size, 402);
-      assert.deepEqual(entries(withEntities), entries(logsOnly));
+      assertSameEntries(withEntities.entries, logsOnly.entries, 'log entries with and without entities');
     } finally {
       await gti.close();
       await withEntities.close();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { arrayDataset, generatedDataset } from '../../../sim/dataset.js';
+import { assertSameEntries } from '../../helpers/entries.js';
 import { waitFor } from '../../helpers/wait.js';
 import { allArrived, datasetIds, missingIds, PROJECT_ID, settle, skipReason, useCloud } from './harness.js';
 
@@ -137,11 +138,7 @@ describe('cloud pipeline end to end', { skip }, () => {
     // The log entries are those of a pipeline without entities.
     assert.equal(plain.chronicle.entityImports.requests.length, 0);
     assert.equal(plain.fetchRuns()[0]?.entities, 0);
-    const entries = (chronicle: typeof s.chronicle) =>
-      chronicle.entries
-        .map((e) => ({ id: e.notificationId, data: e.data, logEntryTime: e.logEntryTime }))
-        .sort((a, b) => String(a.id).localeCompare(String(b.id)));
-    assert.deepEqual(entries(s.chronicle), entries(plain.chronicle));
+    assertSameEntries(s.chronicle.entries, plain.chronicle.entries, 'log entries with and without entities');
     assert.ok([...s.chronicle.acceptedIds.values()].every((n) => n === 1));
     // The checkpoint covers the newest notification: both kinds were published.
     assert.equal(run?.checkpoint, new Date(dataset.dateOf(dataset.size - 1) * 1000).toISOString());
