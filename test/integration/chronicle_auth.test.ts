@@ -6,15 +6,16 @@
  * loopback server, and the metadata server fake.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { authHeaders, createAccessTokenProvider } from '../../shared/chronicle/auth.js';
+import { authHeaders, CLOUD_PLATFORM_SCOPE, createAccessTokenProvider } from '../../shared/chronicle/auth.js';
 import { createChronicleClient } from '../../shared/chronicle/client.js';
 import { redact } from '../../shared/core/redact.js';
+import { recordingGcloud } from '../helpers/gcloud.js';
 import { startLoopbackServer } from '../helpers/loopback.js';
-import { startMetadataFake } from '../helpers/metadata_fake.js';
+import { type MetadataFake, startMetadataFake } from '../helpers/metadata_fake.js';
 import { waitFor } from '../helpers/wait.js';
 
 const USER_TOKEN = 'user-access-token-from-the-loopback-endpoint';
@@ -45,6 +46,15 @@ describe('Chronicle credentials headers', () => {
     }
   });
   after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  /** Service-account credentials from the metadata server fake (no key file, no quota project). */
+  const useMetadataServer = (metadata: MetadataFake): void => {
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+    process.env.METADATA_SERVER_DETECTION = 'assume-present';
+    process.env.GCE_METADATA_HOST = metadata.host;
+    process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
+  };
 
   it('a bare token function sends the token alone', async () => {
     assert.deepEqual(await authHeaders(async () => 'tok'), { authorization: 'Bearer tok' });
@@ -118,11 +128,7 @@ describe('Chronicle credentials headers', () => {
   it('service-account credentials from the metadata server send no quota project', async () => {
     const metadata = await startMetadataFake({ token: 'metadata-token-for-the-auth-test' });
     try {
-      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
-      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
-      process.env.METADATA_SERVER_DETECTION = 'assume-present';
-      process.env.GCE_METADATA_HOST = metadata.host;
-      process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
+      useMetadataServer(metadata);
       assert.deepEqual(await authHeaders(createAccessTokenProvider(PROJECT)), {
         authorization: 'Bearer metadata-token-for-the-auth-test',
       });
@@ -132,37 +138,26 @@ describe('Chronicle credentials headers', () => {
   });
 
   it('gives google-auth-library the project id: no `gcloud config config-helper` before the first token', async () => {
-    // A gcloud on PATH that records each call. google-auth-library looks a project id up before its
-    // first token (GoogleAuth#prepareAndCacheClient), running `gcloud config config-helper` when
-    // the Cloud SDK is installed: about a second per process.
-    const bin = join(scratch, 'bin');
-    const calls = join(scratch, 'gcloud-calls');
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'gcloud'), `#!/bin/sh\necho "$*" >> '${calls}'\necho '{}'\n`);
-    chmodSync(join(bin, 'gcloud'), 0o755);
+    // google-auth-library looks a project id up before its first token
+    // (GoogleAuth#prepareAndCacheClient), running `gcloud config config-helper` when the Cloud SDK
+    // is installed: about a second per process.
+    const gcloud = recordingGcloud(scratch);
     const metadata = await startMetadataFake({ token: 'metadata-token-without-gcloud' });
     try {
-      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
-      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
+      useMetadataServer(metadata);
       delete process.env.GCLOUD_PROJECT;
       delete process.env.GOOGLE_CLOUD_PROJECT;
-      process.env.METADATA_SERVER_DETECTION = 'assume-present';
-      process.env.GCE_METADATA_HOST = metadata.host;
-      process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
-      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+      process.env.PATH = `${gcloud.bin}:${process.env.PATH ?? ''}`;
 
       // The control: the library left to find the project id itself runs the fake gcloud.
       const { GoogleAuth } = await import('google-auth-library');
-      await new GoogleAuth({
-        scopes: ['https://www.googleapis.com/auth/cloud-platform'],
-      }).getRequestHeaders();
-      assert.match(readFileSync(calls, 'utf8'), /config config-helper --format json/);
-      rmSync(calls);
+      await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getRequestHeaders();
+      assert.deepEqual(gcloud.calls(), ['config config-helper --format json']);
 
       assert.deepEqual(await authHeaders(createAccessTokenProvider(PROJECT)), {
         authorization: 'Bearer metadata-token-without-gcloud',
       });
-      assert.equal(existsSync(calls), false, 'gcloud was not run');
+      assert.equal(gcloud.calls().length, 1, 'gcloud was not run again');
     } finally {
       await metadata.close();
     }
@@ -171,11 +166,7 @@ describe('Chronicle credentials headers', () => {
   it('prepare gets the first token ahead of the first request, which then uses it without asking again', async () => {
     const metadata = await startMetadataFake({ token: 'metadata-token-fetched-ahead' });
     try {
-      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
-      delete process.env.GOOGLE_CLOUD_QUOTA_PROJECT;
-      process.env.METADATA_SERVER_DETECTION = 'assume-present';
-      process.env.GCE_METADATA_HOST = metadata.host;
-      process.env.CLOUDSDK_CONFIG = join(scratch, 'gcloud');
+      useMetadataServer(metadata);
       const provider = createAccessTokenProvider(PROJECT);
       assert.equal(metadata.tokenRequests, 0, 'nothing is asked before prepare');
       provider.prepare?.();

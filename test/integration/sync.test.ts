@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { arrayDataset, type Dataset, demoDataset, generatedDataset } from '../..
 import { type GtiSimulator, startGtiSimulator } from '../../sim/gti_simulator.js';
 import { runCli } from '../helpers/cli.js';
 import { assertSameEntries } from '../helpers/entries.js';
+import { recordingGcloud } from '../helpers/gcloud.js';
 import { startMetadataFake } from '../helpers/metadata_fake.js';
 import { startSecretManagerFake } from '../helpers/secret_manager_fake.js';
 import { assertNoSecretFragment } from '../helpers/secrets.js';
@@ -404,16 +405,12 @@ describe('standalone sync end to end', () => {
     // A gcloud first on PATH that records each call: the Google clients are given the project id,
     // so none of them runs `gcloud config config-helper` to find one (shared/chronicle/auth.ts).
     const dir = mkdtempSync(join(tmpdir(), 'secret-'));
-    const gcloudCalls = join(dir, 'gcloud-calls');
-    mkdirSync(join(dir, 'bin'));
-    writeFileSync(join(dir, 'bin', 'gcloud'), `#!/bin/sh\necho "$*" >> '${gcloudCalls}'\necho '{}'\n`, {
-      mode: 0o755,
-    });
+    const gcloud = recordingGcloud(dir);
     try {
       const base = baseEnv(gti, chronicle, dataset, dir);
       const env = {
         ...base,
-        PATH: `${join(dir, 'bin')}:${base.PATH}`,
+        PATH: `${gcloud.bin}:${base.PATH}`,
         VT_API_KEY_SECRET_NAME: 'gti-key',
         SECRET_MANAGER_API_ENDPOINT: `http://${secrets.host}:${secrets.port}`,
         CHUNK_MAX_BYTES: '100000',
@@ -424,7 +421,7 @@ describe('standalone sync end to end', () => {
       assert.match(run.stderr, /failed: ChroniclePermanentError: Chronicle answered 403 PERMISSION_DENIED/);
       assert.ok(secrets.requests.length >= 1);
       assert.ok(chronicle.acceptedIds.size > 0);
-      assert.equal(existsSync(gcloudCalls), false, 'gcloud was not run');
+      assert.deepEqual(gcloud.calls(), [], 'gcloud was not run');
       const wrongKey = await runSync({ ...env, VT_API_KEY_SECRET_NAME: '', VT_API_KEY: `${API_KEY}-wrong` });
       assert.equal(wrongKey.code, 1);
       assert.match(wrongKey.stderr, /GTI answered 401 WrongCredentialsError/);
